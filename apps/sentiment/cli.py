@@ -1,0 +1,98 @@
+"""`seqcore sentiment ...` / `seqcore-sentiment ...`: train, evaluate, predict, export."""
+
+import json
+import sys
+
+import click
+
+from seqcore.cli.group import SeqcoreGroup
+from seqcore.cli.options import backbone_options, training_options
+
+
+@click.group(cls=SeqcoreGroup)
+def cli():
+    """Sentiment analysis: raw text in, label and class probabilities out."""
+
+
+@cli.command()
+@click.option(
+    "--data",
+    help="imdb (built-in, default), rotten-tomatoes, tfds:NAME, a .csv/.tsv/.jsonl "
+    "file, or a folder with one sub-folder of .txt files per class.",
+)
+@click.option("--text-col", default="text", show_default=True, help="Text column of a file source.")
+@click.option("--label-col", default="label", show_default=True, help="Label column of a file source.")
+@click.option("--limit", type=click.IntRange(min=3), help="Use at most this many examples (quick runs).")
+@click.option("--max-tokens", type=click.IntRange(min=3), default=20000, show_default=True, help="Vocabulary size.")
+@click.option("--sequence-length", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens kept per text.")
+@backbone_options(default_preset="lstm", default_pooling="mean")
+@training_options(default_epochs=3, default_batch_size=64)
+def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, resume, overwrite, **options):
+    """Train a sentiment classifier and write a run directory.
+
+    With no --data it trains on the built-in IMDB reviews, offline.
+    """
+    from apps.sentiment import commands
+
+    config = commands.resolve_config(
+        data=data,
+        text_column=text_col,
+        label_column=label_col,
+        limit=limit,
+        max_tokens=max_tokens,
+        sequence_length=sequence_length,
+        **options,
+    )
+    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite)
+    test = metrics["test"]
+    click.echo(
+        f"test accuracy {test['accuracy']:.4f}, F1 {test['f1']:.4f} "
+        f"on {test['examples']} examples; run written to {path}"
+    )
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--data", help="Evaluate on this source instead of the run's own test split.")
+@click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def evaluate(run_dir, data, split, as_json):
+    """Print accuracy, precision, recall, F1 and the confusion matrix of RUN_DIR."""
+    from apps.sentiment import commands
+    from seqcore.metrics import format_classification_metrics
+
+    metrics = commands.evaluate(run_dir, data=data, split=split)
+    click.echo(json.dumps(metrics, indent=2) if as_json else format_classification_metrics(metrics))
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.argument("texts", nargs=-1)
+@click.option("--file", "file", type=click.Path(allow_dash=True), help="One text per line; - reads stdin.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
+def predict(model, texts, file, as_json):
+    """Label TEXTS with MODEL, a run directory or an export directory.
+
+    Texts come from the arguments, from --file, or from stdin when piped.
+    """
+    from apps.sentiment import commands
+
+    inputs = commands.gather_texts(texts, file=file, stdin=sys.stdin)
+    click.echo(commands.format_predictions(commands.predict(model, inputs), as_json=as_json))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.argument("export_base", type=click.Path(file_okay=False))
+@click.option("--version", type=click.IntRange(min=1), help="Version folder to write (default: the next free one).")
+def export(run_dir, export_base, version):
+    """Export RUN_DIR as a SavedModel under EXPORT_BASE/<version>/ for TensorFlow Serving."""
+    from apps.sentiment import commands
+
+    path = commands.export(run_dir, export_base, version=version)
+    click.echo(f"exported to {path}")
+    click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
+
+
+def main():
+    cli(prog_name="seqcore-sentiment")

@@ -1,0 +1,284 @@
+"""The sentiment app's commands as plain functions; `cli.py` is a thin layer over them."""
+
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from apps.sentiment import data as sentiment_data
+from seqcore.errors import SeqcoreError
+from seqcore.registry import preset_kwargs
+from seqcore.runs import RunDir, open_run
+
+TASK = "sentiment"
+DEFAULT_BACKBONE = "lstm"
+
+
+def resolve_config(
+    *,
+    data=None,
+    text_column="text",
+    label_column="label",
+    limit=None,
+    backbone=DEFAULT_BACKBONE,
+    cell=None,
+    units=None,
+    layers=None,
+    bidirectional=None,
+    dropout=None,
+    recurrent_dropout=None,
+    pooling="mean",
+    embedding_dim=64,
+    max_tokens=20000,
+    sequence_length=256,
+    head_dropout=0.2,
+    epochs=3,
+    batch_size=64,
+    seed=0,
+    patience=2,
+):
+    """Defaults, then the preset, then explicit options: the run's whole configuration.
+
+    Example:
+
+    >>> resolve_config(backbone="bigru", units=32)["backbone"]["bidirectional"]
+    True
+    """
+    return {
+        "task": TASK,
+        "data": {
+            "source": data or sentiment_data.DEFAULT_SOURCE,
+            "text_column": text_column,
+            "label_column": label_column,
+            "limit": limit,
+        },
+        "preprocessing": {"max_tokens": max_tokens, "sequence_length": sequence_length},
+        "preset": backbone,
+        "backbone": preset_kwargs(
+            backbone,
+            cell=cell,
+            units=units,
+            num_layers=layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            pooling=pooling,
+            embedding_dim=embedding_dim,
+        ),
+        "head": {"dropout": head_dropout},
+        "training": {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "seed": seed,
+            "patience": patience,
+        },
+    }
+
+
+def _load_splits(data_config, source=None):
+    return sentiment_data.load_splits(
+        source or data_config["source"],
+        text_column=data_config["text_column"],
+        label_column=data_config["label_column"],
+        limit=data_config["limit"],
+    )
+
+
+def _dataset(texts, labels, batch_size, shuffle_seed=None):
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((np.array(texts, dtype=object), labels))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size)
+
+
+def default_run_dir():
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{TASK}-{stamp}"
+
+
+def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50):
+    """Trains a classifier and writes a finished run directory.
+
+    Args:
+        config: from `resolve_config`; ignored on `resume`, which reads the
+            interrupted run's own configuration.
+        out: the run directory (default `runs/sentiment-<timestamp>`).
+        resume: finish the interrupted run in `<out>.partial`.
+        overwrite: replace an existing run at `out`.
+
+    Returns:
+        `(run_path, metrics)`.
+    """
+    from seqcore.runs import read_json
+    from seqcore.training import discard_on_error, finish_run, run_training
+
+    if resume and out is None:
+        raise SeqcoreError("--resume needs --out: the run directory to finish")
+    run = RunDir(out or default_run_dir())
+    if resume:
+        run.start(resume=True)
+        config = read_json(run.work / "config.json")
+    splits = _load_splits(config["data"])
+    config = {**config, "class_names": splits.class_names, "source": splits.source}
+    if not resume:
+        run.start(overwrite=overwrite)
+
+    from apps.sentiment.model import build_classifier
+
+    training = config["training"]
+    with discard_on_error(run, resume):
+        started = time.time()
+        model = run_training(
+            run,
+            config,
+            lambda: build_classifier(config, splits.train_texts, splits.class_names),
+            _dataset(splits.train_texts, splits.train_labels, training["batch_size"], training["seed"]),
+            _dataset(splits.validation_texts, splits.validation_labels, 256),
+            epochs=training["epochs"],
+            resume=resume,
+            patience=training["patience"],
+            seed=training["seed"],
+            verbose=verbose,
+            backup_every=backup_every,
+        )
+        metrics = {
+            "test": _classification_report(model, splits.test_texts, splits.test_labels),
+            "validation": _classification_report(
+                model, splits.validation_texts, splits.validation_labels
+            ),
+            "train_seconds": round(time.time() - started, 1),
+        }
+        return finish_run(run, metrics), metrics
+
+
+def _classification_report(model, texts, labels):
+    from seqcore.metrics import classification_metrics
+
+    probabilities = model.predict(np.array(texts, dtype=object), batch_size=256, verbose=0)
+    return classification_metrics(labels, probabilities, model.class_names)
+
+
+def load_model(run_dir):
+    """Loads a finished run's best model."""
+    import keras
+
+    open_run(run_dir)
+    return keras.saving.load_model(Path(run_dir) / "model.keras")
+
+
+def evaluate(run_dir, data=None, split="test"):
+    """Metrics of a run's model on a split of its data (or of `data`)."""
+    config = open_run(run_dir)
+    model = load_model(run_dir)
+    splits = _load_splits(config["data"], source=data)
+    if splits.class_names != model.class_names:
+        raise SeqcoreError(
+            f"the classes of {data or config['data']['source']} "
+            f"({', '.join(splits.class_names)}) differ from the model's; expected: "
+            f"{', '.join(model.class_names)}"
+        )
+    texts = getattr(splits, f"{split}_texts")
+    labels = getattr(splits, f"{split}_labels")
+    return _classification_report(model, texts, labels)
+
+
+def gather_texts(texts=(), file=None, stdin=None):
+    """Inputs for `predict`: arguments, then a file (or `-` for stdin), else piped stdin."""
+    texts = list(texts)
+    if file is not None:
+        texts += sentiment_data.read_texts(file)
+    elif not texts and stdin is not None and not stdin.isatty():
+        texts = [line.strip() for line in stdin if line.strip()]
+    if not texts:
+        raise SeqcoreError(
+            "no input text; expected TEXT arguments, --file PATH, or lines on stdin"
+        )
+    for position, text in enumerate(texts, start=1):
+        if not text.strip():
+            raise SeqcoreError(f"input {position} is empty; expected non-empty text")
+    return texts
+
+
+def predict(model_path, texts):
+    """Labels and class probabilities from a run directory or an export.
+
+    Returns:
+        A list of dicts: `text`, `label`, `probabilities` (name -> float).
+    """
+    model_path = Path(model_path)
+    if not model_path.exists():
+        raise SeqcoreError(f"model not found: {model_path}; expected a run or export directory")
+    if (model_path / "model.keras").is_file() or not _looks_like_export(model_path):
+        model = load_model(model_path)
+        probabilities = model.predict(np.array(texts, dtype=object), batch_size=256, verbose=0)
+        class_names = model.class_names
+        labels = [class_names[i] for i in probabilities.argmax(axis=-1)]
+    else:
+        labels, probabilities, class_names = _predict_export(model_path, texts)
+    return [
+        {
+            "text": text,
+            "label": label,
+            "probabilities": {name: float(p) for name, p in zip(class_names, row)},
+        }
+        for text, label, row in zip(texts, labels, probabilities)
+    ]
+
+
+def _looks_like_export(path):
+    return (path / "saved_model.pb").is_file() or any(
+        child.name.isdigit() for child in path.iterdir() if child.is_dir()
+    )
+
+
+def _predict_export(path, texts):
+    import tensorflow as tf
+
+    from seqcore.export import resolve_version_dir
+
+    loaded = tf.saved_model.load(str(resolve_version_dir(path)))
+    outputs = loaded.signatures["serving_default"](text=tf.constant(texts))
+    labels = [label.decode("utf-8") for label in outputs["label"].numpy()]
+    metadata = loaded.signatures["metadata"]()
+    class_names = [name.decode("utf-8") for name in metadata["class_names"].numpy()]
+    return labels, outputs["probabilities"].numpy(), class_names
+
+
+def export(run_dir, export_base, version=None):
+    """Writes `export_base/<version>/` for TensorFlow Serving; returns its path."""
+    from apps.sentiment.model import INPUT_SIGNATURE, SAMPLE_TEXTS, serving_function
+    from seqcore.export import export_saved_model
+
+    model = load_model(run_dir)
+    probabilities = model.predict(np.array(SAMPLE_TEXTS, dtype=object), verbose=0)
+    labels = [model.class_names[i] for i in probabilities.argmax(axis=-1)]
+    return export_saved_model(
+        export_base,
+        serving_function(model),
+        INPUT_SIGNATURE,
+        sample_inputs={"text": SAMPLE_TEXTS},
+        expected_outputs={"probabilities": probabilities, "label": labels},
+        track=[model, model.preprocessor],
+        metadata={"class_names": model.class_names},
+        version=version,
+    )
+
+
+def format_predictions(predictions, as_json=False):
+    """One line per input: label, its probability and the (shortened) text."""
+    if as_json:
+        return "\n".join(json.dumps(p) for p in predictions)
+    lines = []
+    for p in predictions:
+        text = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
+        lines.append(f"{p['label']}\t{p['probabilities'][p['label']]:.3f}\t{text}")
+    return "\n".join(lines)
+
+
+def write_output(text, stream=sys.stdout):
+    stream.write(text + "\n")

@@ -1,0 +1,82 @@
+"""Raw review text -> token ids, with a vocabulary learned on training text."""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+def standardize_review(text):
+    """Lower-cases, turns HTML line breaks and tags into spaces, drops punctuation.
+
+    Example:
+
+    >>> standardize_review(tf.constant(["Great!<br />Loved it."])).numpy()
+    array([b'great  loved it'], dtype=object)
+    """
+    text = tf.strings.lower(text)
+    text = tf.strings.regex_replace(text, r"<[^>]*>", " ")
+    return tf.strings.regex_replace(text, r"[^\w\s']", "")
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class TextPreprocessor(keras.layers.Layer):
+    """Maps a batch of strings to right-padded token ids of at most `sequence_length`.
+
+    Id 0 is padding and id 1 stands for out-of-vocabulary words, so the
+    backbone's embedding masks padding. Adapt it on training text only.
+
+    Args:
+        max_tokens: vocabulary size, padding and out-of-vocabulary included.
+        sequence_length: keep the first `sequence_length` tokens of a text.
+
+    Call arguments:
+        inputs: string tensor `(batch,)`.
+
+    Returns:
+        int32 tensor `(batch, steps)`, steps <= `sequence_length`, padded with
+        zeros to the longest text of the batch.
+
+    Example:
+
+    >>> pre = TextPreprocessor(max_tokens=10, sequence_length=4)
+    >>> pre.adapt(tf.data.Dataset.from_tensor_slices(["good film", "bad film"]))
+    >>> pre(tf.constant(["good bad film", "film"])).shape
+    TensorShape([2, 3])
+    """
+
+    def __init__(self, max_tokens=20000, sequence_length=256, **kwargs):
+        super().__init__(**kwargs)
+        self.max_tokens = int(max_tokens)
+        self.sequence_length = int(sequence_length)
+        self.vectorizer = keras.layers.TextVectorization(
+            max_tokens=self.max_tokens,
+            standardize=standardize_review,
+            output_sequence_length=None,
+            name="vectorizer",
+        )
+
+    def adapt(self, text_dataset, batch_size=256):
+        """Learns the vocabulary from a dataset (or list) of strings."""
+        if not isinstance(text_dataset, tf.data.Dataset):
+            text_dataset = tf.data.Dataset.from_tensor_slices(list(text_dataset))
+        self.vectorizer.adapt(text_dataset.batch(batch_size))
+
+    @property
+    def vocabulary_size(self):
+        return self.vectorizer.vocabulary_size()
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def call(self, inputs):
+        token_ids = tf.cast(self.vectorizer(inputs)[:, : self.sequence_length], "int32")
+        # An all-empty batch would have zero steps; give it one padding step.
+        missing = tf.maximum(1 - tf.shape(token_ids)[1], 0)
+        return tf.pad(token_ids, [[0, 0], [0, missing]])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"max_tokens": self.max_tokens, "sequence_length": self.sequence_length}
+        )
+        return config

@@ -1,0 +1,5 @@
+"""`python -m seqcore` runs the `seqcore` command line."""
+
+from seqcore.cli.main import main
+
+main()

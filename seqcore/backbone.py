@@ -1,0 +1,192 @@
+"""`RecurrentBackbone`: a configurable stack of RNN / LSTM / GRU layers."""
+
+import keras
+
+from seqcore.pooling import POOLING_MODES, SequencePooling
+
+CELLS = {
+    "rnn": keras.layers.SimpleRNN,
+    "lstm": keras.layers.LSTM,
+    "gru": keras.layers.GRU,
+}
+
+
+def _as_cell_list(cell, num_layers):
+    """Resolves `cell` (a name, a comma-separated string or a list) per layer."""
+    if isinstance(cell, str):
+        cell = [name.strip() for name in cell.split(",") if name.strip()]
+    cells = list(cell)
+    if len(cells) == 1:
+        cells = cells * num_layers
+    if len(cells) != num_layers:
+        raise ValueError(
+            f"`cell` names {len(cells)} cells but `num_layers` is {num_layers}; "
+            "expected one cell name, or one per layer"
+        )
+    for name in cells:
+        if name not in CELLS:
+            raise ValueError(
+                f"Unknown cell; expected one of {', '.join(CELLS)}; received: {name!r}"
+            )
+    return cells
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class RecurrentBackbone(keras.Model):
+    """A stack of recurrent layers over token ids or float features.
+
+    Give `vocabulary_size` for token-id input (an embedding with id 0 as
+    padding, masked) or `num_features` for float-feature input (steps whose
+    features all equal `mask_value` are masked). Padding must be on the right
+    for the LSTM / GRU fast (cuDNN) path.
+
+    Args:
+        cell: `"rnn"`, `"lstm"` or `"gru"`, or a list (or comma-separated
+            string) with one name per layer for a mixed stack, e.g.
+            `["lstm", "gru"]`.
+        units: hidden units per direction of every layer.
+        num_layers: number of recurrent layers; inferred from a list `cell`.
+        bidirectional: wrap each layer in `keras.layers.Bidirectional`
+            (outputs are then `2 * units` wide).
+        dropout: dropout on the inputs of every recurrent layer.
+        recurrent_dropout: dropout on the recurrent state. Any value above 0
+            leaves the fast cuDNN path.
+        pooling: how `pooled_output` summarizes the sequence: `"last"`,
+            `"mean"`, `"max"` or `"attention"`.
+        vocabulary_size: size of the token vocabulary (token-id input).
+        embedding_dim: width of the token embedding; defaults to `units`.
+        num_features: width of each step (float-feature input).
+        mask_value: for float-feature input, the padding value to mask, or
+            None for no masking.
+
+    Returns:
+        A dict: `sequence_output` `(batch, steps, width)` and `pooled_output`
+        `(batch, width)`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> backbone = RecurrentBackbone(cell="gru", units=8, vocabulary_size=100)
+    >>> out = backbone(np.array([[5, 7, 9, 0]]))
+    >>> out["pooled_output"].shape
+    TensorShape([1, 8])
+    """
+
+    def __init__(
+        self,
+        cell="lstm",
+        units=64,
+        num_layers=None,
+        bidirectional=False,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        pooling="last",
+        vocabulary_size=None,
+        embedding_dim=None,
+        num_features=None,
+        mask_value=0.0,
+        dtype=None,
+        **kwargs,
+    ):
+        if (vocabulary_size is None) == (num_features is None):
+            raise ValueError(
+                "RecurrentBackbone needs exactly one input kind; expected "
+                "`vocabulary_size` (token ids) or `num_features` (float "
+                f"features); received: vocabulary_size={vocabulary_size}, "
+                f"num_features={num_features}"
+            )
+        if pooling not in POOLING_MODES:
+            raise ValueError(
+                f"Unknown pooling; expected one of {', '.join(POOLING_MODES)}; "
+                f"received: {pooling!r}"
+            )
+        if int(units) < 1:
+            raise ValueError(f"`units` must be positive; received: {units}")
+        if num_layers is None:
+            num_layers = len(cell) if isinstance(cell, (list, tuple)) else 1
+        cells = _as_cell_list(cell, int(num_layers))
+
+        # === Layers ===
+        if vocabulary_size is not None:
+            inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+            embedding = keras.layers.Embedding(
+                vocabulary_size,
+                embedding_dim or units,
+                mask_zero=True,
+                dtype=dtype,
+                name="token_embedding",
+            )
+            x = embedding(inputs)
+        else:
+            inputs = keras.Input(shape=(None, num_features), name="features")
+            x = inputs
+            if mask_value is not None:
+                x = keras.layers.Masking(mask_value, dtype=dtype, name="padding_mask")(x)
+
+        # === Functional Model ===
+        for index, name in enumerate(cells):
+            layer = CELLS[name](
+                units,
+                return_sequences=True,
+                dropout=dropout,
+                recurrent_dropout=recurrent_dropout,
+                dtype=dtype,
+                name=f"{name}_{index}",
+            )
+            if bidirectional:
+                layer = keras.layers.Bidirectional(
+                    layer, dtype=dtype, name=f"bidirectional_{name}_{index}"
+                )
+            x = layer(x)
+        sequence_output = x
+        pooled_output = SequencePooling(
+            pooling,
+            backward_units=units if bidirectional else 0,
+            dtype=dtype,
+            name=f"{pooling}_pooling",
+        )(sequence_output)
+        super().__init__(
+            inputs=inputs,
+            outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.cell = cells if len(set(cells)) > 1 else cells[0]
+        self.units = int(units)
+        self.num_layers = int(num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.pooling = pooling
+        self.vocabulary_size = vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.num_features = num_features
+        self.mask_value = mask_value
+        self.output_width = self.units * (2 if self.bidirectional else 1)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "cell": self.cell,
+            "units": self.units,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "pooling": self.pooling,
+            "vocabulary_size": self.vocabulary_size,
+            "embedding_dim": self.embedding_dim,
+            "num_features": self.num_features,
+            "mask_value": self.mask_value,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)

@@ -1,0 +1,53 @@
+"""A click group that loads subcommands lazily and turns bad input into one line."""
+
+import importlib
+import os
+
+import click
+
+from seqcore.errors import SeqcoreError
+
+
+def quiet_tensorflow():
+    """Hides TensorFlow's C++ start-up logging unless the user asked for it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+class SeqcoreGroup(click.Group):
+    """A group whose subcommands are imported on first use.
+
+    Args:
+        lazy_subcommands: mapping command name -> `"module:attribute"`.
+
+    Errors of type `SeqcoreError` raised by any subcommand are printed as
+    `Error: <message>` on stderr with exit status 1, never as a traceback.
+
+    Example:
+
+    >>> @click.group(cls=SeqcoreGroup, lazy_subcommands={"info": "seqcore.cli.info:info"})
+    ... def cli():
+    ...     pass
+    """
+
+    def __init__(self, *args, lazy_subcommands=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = dict(lazy_subcommands or {})
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx, name):
+        if name in self.lazy_subcommands:
+            module_name, attribute = self.lazy_subcommands[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx):
+        quiet_tensorflow()
+        try:
+            return super().invoke(ctx)
+        except SeqcoreError as error:
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted; a training run can be finished with --resume.", err=True)
+            ctx.exit(130)

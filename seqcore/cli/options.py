@@ -1,0 +1,94 @@
+"""Options shared by every task's `train` command, with choices from the registries."""
+
+import click
+
+from seqcore.registry import PRESETS
+
+CELL_NAMES = ("rnn", "lstm", "gru")
+POOLING_NAMES = ("last", "mean", "max", "attention")
+
+
+def _parse_cells(ctx, param, value):
+    if value is None:
+        return None
+    cells = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in cells if name not in CELL_NAMES]
+    if not cells or unknown:
+        raise click.BadParameter(
+            f"expected one of {', '.join(CELL_NAMES)} or a comma-separated list "
+            f"such as lstm,gru; received: {value!r}"
+        )
+    return cells if len(cells) > 1 else cells[0]
+
+
+def backbone_options(default_preset, default_pooling):
+    """`--backbone` and the options that override a preset's values."""
+
+    def decorate(command):
+        options = [
+            click.option(
+                "--backbone",
+                type=click.Choice(PRESETS.names()),
+                default=default_preset,
+                show_default=True,
+                help="Backbone preset (see `seqcore backbones`).",
+            ),
+            click.option(
+                "--cell",
+                callback=_parse_cells,
+                help="Cell per layer: rnn, lstm or gru; a list such as lstm,gru makes a mixed stack.",
+            ),
+            click.option("--units", type=click.IntRange(min=1), help="Hidden units per direction."),
+            click.option("--layers", type=click.IntRange(min=1), help="Number of recurrent layers."),
+            click.option(
+                "--bidirectional/--unidirectional",
+                default=None,
+                help="Read the sequence in both directions (doubles the width).",
+            ),
+            click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Input dropout of each recurrent layer."),
+            click.option(
+                "--recurrent-dropout",
+                type=click.FloatRange(0, 1, max_open=True),
+                help="Dropout on the recurrent state; above 0 it leaves the fast cuDNN path.",
+            ),
+            click.option(
+                "--pooling",
+                type=click.Choice(POOLING_NAMES),
+                default=default_pooling,
+                show_default=True,
+                help="How the sequence is summarized for the head.",
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def training_options(default_epochs, default_batch_size):
+    """`--out`, `--epochs`, `--batch-size`, `--seed`, `--resume` and friends."""
+
+    def decorate(command):
+        options = [
+            click.option(
+                "--out",
+                type=click.Path(file_okay=False),
+                help="Run directory to write (default: runs/<task>-<timestamp>).",
+            ),
+            click.option("--epochs", type=click.IntRange(min=1), default=default_epochs, show_default=True),
+            click.option("--batch-size", type=click.IntRange(min=1), default=default_batch_size, show_default=True),
+            click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights and shuffling."),
+            click.option("--patience", type=click.IntRange(min=1), default=2, show_default=True, help="Early-stopping patience in epochs."),
+            click.option(
+                "--resume",
+                is_flag=True,
+                help="Finish the interrupted run in <out>.partial with its own configuration.",
+            ),
+            click.option("--overwrite", is_flag=True, help="Replace an existing run at --out."),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate

@@ -1,0 +1,139 @@
+"""The one export routine: TensorFlow Serving layout, checked before it lands."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqcore.errors import SeqcoreError
+
+
+def next_version(export_base):
+    """The version after the highest numeric folder in `export_base` (1 if none).
+
+    Example:
+
+    >>> next_version("/nonexistent/export/base")
+    1
+    """
+    base = Path(export_base)
+    versions = [int(p.name) for p in base.iterdir() if p.name.isdigit()] if base.is_dir() else []
+    return max(versions, default=0) + 1
+
+
+def resolve_version_dir(path):
+    """Maps an export base (holding numeric versions) or a version folder to a SavedModel folder."""
+    path = Path(path)
+    if (path / "saved_model.pb").is_file():
+        return path
+    versions = sorted(
+        (int(p.name) for p in path.iterdir() if p.name.isdigit() and (p / "saved_model.pb").is_file())
+    ) if path.is_dir() else []
+    if not versions:
+        raise SeqcoreError(
+            f"not an export: {path}; expected a SavedModel folder or an export "
+            "base holding numbered versions written by `export`"
+        )
+    return path / str(versions[-1])
+
+
+def _as_text(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _compare(name, expected, received, atol):
+    expected, received = np.asarray(expected), np.asarray(received)
+    if expected.shape != received.shape:
+        problem = f"shape {received.shape}, expected {expected.shape}"
+    elif expected.dtype.kind in "OSU":
+        mismatches = sum(
+            _as_text(e) != _as_text(r) for e, r in zip(expected.ravel(), received.ravel())
+        )
+        problem = f"{mismatches} differing values" if mismatches else None
+    else:
+        difference = float(np.max(np.abs(expected - received), initial=0.0))
+        problem = f"max difference {difference:.2e} > atol {atol}" if difference > atol else None
+    if problem:
+        raise SeqcoreError(
+            f"export check failed: output {name!r} of the reloaded SavedModel does not "
+            f"match the Keras model on sample inputs: {problem}"
+        )
+
+
+def export_saved_model(
+    export_base,
+    serve_fn,
+    input_signature,
+    sample_inputs,
+    expected_outputs,
+    track=(),
+    metadata=None,
+    version=None,
+    atol=1e-5,
+):
+    """Writes `export_base/<version>/` for TensorFlow Serving, atomically.
+
+    The SavedModel is written to a hidden temporary folder beside the target
+    (TensorFlow Serving ignores non-numeric folders), reloaded with
+    TensorFlow alone, run on `sample_inputs` and compared with
+    `expected_outputs`; only then is it renamed to its version number.
+
+    Args:
+        export_base: the model's base folder, as given to TensorFlow Serving.
+        serve_fn: the `serving_default` function (raw inputs -> dict of outputs).
+        input_signature: list of `tf.TensorSpec`, one per argument, named.
+        sample_inputs: dict input name -> value for the check.
+        expected_outputs: dict output name -> what the Keras model gives.
+        track: Keras models / layers the function uses (lookup layers too).
+        metadata: optional dict name -> constant (e.g. class names), served
+            by a second, input-less signature named `metadata`.
+        version: integer version; the next free one when None.
+        atol: tolerance of the numeric comparison.
+
+    Returns:
+        The path of the written version folder.
+
+    Example:
+
+    >>> # export_saved_model("exports/sentiment", serve, [tf.TensorSpec([None], tf.string, name="text")],
+    >>> #                    {"text": ["great"]}, {"probabilities": probs}, track=[model])
+    """
+    base = Path(export_base)
+    version = next_version(base) if version is None else int(version)
+    if version < 1:
+        raise SeqcoreError(f"--version must be a positive integer; received: {version}")
+    target = base / str(version)
+    if target.exists():
+        raise SeqcoreError(
+            f"export version already exists: {target}; expected a new --version "
+            f"(next free: {next_version(base)})"
+        )
+    base.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=base))
+    try:
+        archive = keras.export.ExportArchive()
+        for resource in track:
+            archive.track(resource)
+        archive.add_endpoint(
+            name="serving_default", fn=serve_fn, input_signature=input_signature
+        )
+        if metadata:
+            constants = {name: tf.constant(value) for name, value in metadata.items()}
+            archive.add_endpoint(name="metadata", fn=lambda: constants, input_signature=[])
+        archive.write_out(str(temporary), verbose=False)
+        reloaded = tf.saved_model.load(str(temporary))
+        signature = reloaded.signatures["serving_default"]
+        outputs = signature(
+            **{name: tf.constant(value) for name, value in sample_inputs.items()}
+        )
+        for name, expected in expected_outputs.items():
+            _compare(name, expected, outputs[name].numpy(), atol)
+        os.replace(temporary, target)
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary, ignore_errors=True)
+    return target

@@ -1,0 +1,117 @@
+"""Run directories: written under `<out>.partial/`, renamed into place when done.
+
+A run that is interrupted (Ctrl-C, SIGKILL, a crash) stays in
+`<out>.partial/`, where `train --resume` finds it; `<out>/` only ever holds a
+finished run, so nothing half-written is mistaken for a model.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from seqcore.errors import SeqcoreError
+
+PARTIAL_SUFFIX = ".partial"
+REQUIRED_FILES = ("model.keras", "config.json")
+
+
+def write_json(path, data):
+    """Writes JSON atomically: a temporary file in the same folder, then a rename.
+
+    Example:
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_json(folder / "metrics.json", {"accuracy": 0.9})
+    >>> read_json(folder / "metrics.json")
+    {'accuracy': 0.9}
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        json.dump(data, file, indent=2, sort_keys=True)
+        file.write("\n")
+    os.replace(temporary, path)
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+class RunDir:
+    """A training run's directory: the finished `path` and its `work` area.
+
+    Args:
+        path: where the finished run will live.
+
+    Example:
+
+    >>> run = RunDir("runs/demo")
+    >>> str(run.work)
+    'runs/demo.partial'
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.work = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
+
+    def start(self, resume=False, overwrite=False):
+        """Prepares `work` for a fresh run, or checks there is one to resume."""
+        if resume:
+            if not (self.work / "config.json").is_file():
+                raise SeqcoreError(
+                    f"nothing to resume: {self.work} holds no interrupted run; "
+                    f"expected the work folder of a killed `train --out {self.path}`"
+                )
+            return
+        if self.path.exists() and not overwrite:
+            raise SeqcoreError(
+                f"run directory already exists: {self.path}; expected a new "
+                "--out path, or --overwrite to replace it"
+            )
+        if self.work.exists():
+            if not overwrite:
+                raise SeqcoreError(
+                    f"an interrupted run is in {self.work}; expected --resume to "
+                    "finish it, or --overwrite to start again"
+                )
+            shutil.rmtree(self.work)
+        self.work.mkdir(parents=True)
+
+    def discard(self):
+        """Deletes the work area of a run that failed for a reason other than a kill."""
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def finalize(self):
+        """Moves the finished run into place, replacing an older run at `path`."""
+        previous = None
+        if self.path.exists():
+            previous = self.path.with_name(f".{self.path.name}.replaced")
+            shutil.rmtree(previous, ignore_errors=True)
+            os.replace(self.path, previous)
+        os.replace(self.work, self.path)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+        return self.path
+
+
+def open_run(path):
+    """Checks that `path` is a finished run directory and returns its config.
+
+    Raises:
+        SeqcoreError: when `path` is missing, unfinished or not a run.
+    """
+    path = Path(path)
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if missing:
+        hint = ""
+        if Path(str(path) + PARTIAL_SUFFIX).is_dir():
+            hint = f" (an interrupted run is in {path}{PARTIAL_SUFFIX}: finish it with train --resume)"
+        raise SeqcoreError(
+            f"not a run directory: {path}; expected {' and '.join(REQUIRED_FILES)} "
+            f"written by `train`, missing: {', '.join(missing)}{hint}"
+        )
+    return read_json(path / "config.json")

@@ -1,0 +1,172 @@
+"""The one training routine that every app uses.
+
+`run_training` seeds everything, writes the resolved configuration, trains
+with Keras' own progress bars and callbacks (early stopping, best
+checkpoint, backup for resuming, CSV history, TensorBoard, NaN guard) and
+returns the best model. `finish_run` writes the metrics and moves the run
+into place.
+"""
+
+import contextlib
+import csv
+import os
+import platform
+
+import keras
+import tensorflow as tf
+
+from seqcore.callbacks import BestModelCheckpoint, NanGuard
+from seqcore.errors import SeqcoreError
+from seqcore.runs import write_json
+
+INITIAL_MODEL = "initial.keras"
+
+
+def environment():
+    """Versions that a run records next to its configuration."""
+    from seqcore import __version__
+
+    return {
+        "seqcore": __version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+    }
+
+
+@contextlib.contextmanager
+def discard_on_error(run, resume):
+    """Removes a fresh run's work area if training fails; keeps it on Ctrl-C.
+
+    An interrupted run (KeyboardInterrupt, or a kill that skips this code)
+    stays resumable; a run that failed (bad data, divergence) is deleted, so
+    nothing half-written is left behind.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        if not resume:
+            run.discard()
+        raise
+
+
+def _save_atomically(model, path):
+    temporary = path.with_name(".saving." + path.name)
+    model.save(temporary)
+    os.replace(temporary, path)
+
+
+def _dedupe_history(path):
+    """Keeps the last row per epoch: a resumed run may repeat an epoch."""
+    if not path.is_file():
+        return
+    with open(path, newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    if not rows:
+        return
+    by_epoch = {row["epoch"]: row for row in rows}
+    temporary = path.with_name(".history.csv")
+    with open(temporary, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(sorted(by_epoch.values(), key=lambda row: int(row["epoch"])))
+    os.replace(temporary, path)
+
+
+def run_training(
+    run,
+    config,
+    build_model,
+    train_data,
+    validation_data,
+    *,
+    epochs,
+    resume=False,
+    patience=3,
+    monitor="val_loss",
+    mode="min",
+    backup_every=50,
+    seed=None,
+    verbose="auto",
+):
+    """Trains a task model in `run.work` and returns its best version.
+
+    On a fresh run, `build_model()` makes the model (preprocessor adapted)
+    and it is saved as `initial.keras`; on `resume` that file is loaded
+    instead and `keras.callbacks.BackupAndRestore` restores the weights and
+    the epoch reached, so the run finishes the epochs it planned.
+
+    Args:
+        run: a started `seqcore.runs.RunDir`.
+        config: the resolved configuration, written to `config.json`.
+        build_model: callable returning an uncompiled `seqcore.task.Task`.
+        train_data: batched `tf.data.Dataset` of (raw inputs, targets).
+        validation_data: the same for validation.
+        epochs: total epochs the run should reach.
+        resume: continue the interrupted run in `run.work`.
+        patience: early-stopping patience, in epochs.
+        monitor: the validation metric that picks the best epoch.
+        mode: `"min"` or `"max"` for `monitor`.
+        backup_every: save a resumable backup every this many batches.
+        seed: seeds Python, NumPy and TensorFlow.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        The best model (by `monitor`), loaded from the run's `model.keras`.
+
+    Raises:
+        SeqcoreError: when the loss becomes NaN or infinite.
+
+    Example:
+
+    >>> # model = run_training(RunDir("runs/x"), config, build, train, val, epochs=3)
+    """
+    work = run.work
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    write_json(work / "config.json", {**config, "environment": environment()})
+    if resume and (work / INITIAL_MODEL).is_file():
+        model = keras.saving.load_model(work / INITIAL_MODEL, compile=False)
+    else:
+        model = build_model()
+        _save_atomically(model, work / INITIAL_MODEL)
+    model.compile()
+
+    nan_guard = NanGuard()
+    callbacks = [
+        nan_guard,
+        keras.callbacks.BackupAndRestore(
+            str(work / "backup"), save_freq=backup_every, double_checkpoint=True
+        ),
+        BestModelCheckpoint(work / "model.keras", monitor=monitor, mode=mode),
+        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience),
+        keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(work / "logs"), write_graph=False),
+    ]
+    model.fit(
+        train_data,
+        validation_data=validation_data,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    if nan_guard.diverged_at is not None:
+        epoch, batch, loss = nan_guard.diverged_at
+        raise SeqcoreError(
+            f"training diverged: loss became {loss} at epoch {epoch}, batch {batch}; "
+            "expected a finite loss (try a lower learning rate or fewer units)"
+        )
+    _dedupe_history(work / "history.csv")
+    if not (work / "model.keras").is_file():
+        _save_atomically(model, work / "model.keras")
+    return keras.saving.load_model(work / "model.keras")
+
+
+def finish_run(run, metrics):
+    """Writes `metrics.json`, removes training scratch files, moves the run into place."""
+    write_json(run.work / "metrics.json", metrics)
+    for scratch in (INITIAL_MODEL, "model.keras.best.json"):
+        (run.work / scratch).unlink(missing_ok=True)
+    return run.finalize()
