@@ -132,6 +132,7 @@ def export_saved_model(
         )
         for name, expected in expected_outputs.items():
             _compare(name, expected, outputs[name].numpy(), atol)
+        os.chmod(temporary, 0o755)  # TensorFlow Serving may run as another user
         os.replace(temporary, target)
     finally:
         if temporary.exists():

@@ -33,6 +33,7 @@ def write_json(path, data):
     with os.fdopen(handle, "w", encoding="utf-8") as file:
         json.dump(data, file, indent=2, sort_keys=True)
         file.write("\n")
+    os.chmod(temporary, 0o644)
     os.replace(temporary, path)
 
 

@@ -51,6 +51,7 @@ class Task(keras.Model):
         return super().fit(
             self._as_dataset(x, y, batch_size, shuffle=shuffle),
             validation_data=validation_data,
+            shuffle=False,  # `_as_dataset` shuffled already, where asked
             **kwargs,
         )
 

@@ -18,6 +18,7 @@ import tensorflow as tf
 from seqcore.callbacks import BestModelCheckpoint, NanGuard
 from seqcore.errors import SeqcoreError
 from seqcore.runs import write_json
+from seqcore.saving import load_model
 
 INITIAL_MODEL = "initial.keras"
 
@@ -128,7 +129,7 @@ def run_training(
         keras.utils.set_random_seed(seed)
     write_json(work / "config.json", {**config, "environment": environment()})
     if resume and (work / INITIAL_MODEL).is_file():
-        model = keras.saving.load_model(work / INITIAL_MODEL, compile=False)
+        model = load_model(work / INITIAL_MODEL, compile=False)
     else:
         model = build_model()
         _save_atomically(model, work / INITIAL_MODEL)
@@ -161,7 +162,7 @@ def run_training(
     _dedupe_history(work / "history.csv")
     if not (work / "model.keras").is_file():
         _save_atomically(model, work / "model.keras")
-    return keras.saving.load_model(work / "model.keras")
+    return load_model(work / "model.keras")
 
 
 def finish_run(run, metrics):

@@ -163,18 +163,18 @@ def _classification_report(model, texts, labels):
     return classification_metrics(labels, probabilities, model.class_names)
 
 
-def load_model(run_dir):
+def load_run_model(run_dir):
     """Loads a finished run's best model."""
-    import keras
+    from seqcore.saving import load_model
 
     open_run(run_dir)
-    return keras.saving.load_model(Path(run_dir) / "model.keras")
+    return load_model(Path(run_dir) / "model.keras")
 
 
 def evaluate(run_dir, data=None, split="test"):
     """Metrics of a run's model on a split of its data (or of `data`)."""
     config = open_run(run_dir)
-    model = load_model(run_dir)
+    model = load_run_model(run_dir)
     splits = _load_splits(config["data"], source=data)
     if splits.class_names != model.class_names:
         raise SeqcoreError(
@@ -214,7 +214,7 @@ def predict(model_path, texts):
     if not model_path.exists():
         raise SeqcoreError(f"model not found: {model_path}; expected a run or export directory")
     if (model_path / "model.keras").is_file() or not _looks_like_export(model_path):
-        model = load_model(model_path)
+        model = load_run_model(model_path)
         probabilities = model.predict(np.array(texts, dtype=object), batch_size=256, verbose=0)
         class_names = model.class_names
         labels = [class_names[i] for i in probabilities.argmax(axis=-1)]
@@ -254,7 +254,7 @@ def export(run_dir, export_base, version=None):
     from apps.sentiment.model import INPUT_SIGNATURE, SAMPLE_TEXTS, serving_function
     from seqcore.export import export_saved_model
 
-    model = load_model(run_dir)
+    model = load_run_model(run_dir)
     probabilities = model.predict(np.array(SAMPLE_TEXTS, dtype=object), verbose=0)
     labels = [model.class_names[i] for i in probabilities.argmax(axis=-1)]
     return export_saved_model(

@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import sys
 
 import click
 
@@ -9,8 +10,28 @@ from seqcore.errors import SeqcoreError
 
 
 def quiet_tensorflow():
-    """Hides TensorFlow's C++ start-up logging unless the user asked for it."""
+    """Imports TensorFlow without its C++ start-up chatter (set SEQCORE_TF_LOGS=1 to see it).
+
+    TensorFlow prints some lines before its logging is configured, so
+    TF_CPP_MIN_LOG_LEVEL cannot hide them; stderr is silenced at the file
+    descriptor level for the duration of the import only. Import errors
+    still raise as usual.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("SEQCORE_TF_LOGS"):
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # CUDA probing logs here
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 class SeqcoreGroup(click.Group):

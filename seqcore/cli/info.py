@@ -48,9 +48,10 @@ def info(run_dir, as_json):
     build = tf.sysconfig.get_build_info()
     if run_dir:
         from seqcore.runs import open_run
+        from seqcore.saving import load_model
 
         open_run(run_dir)
-        models = {run_dir: keras.saving.load_model(f"{run_dir}/model.keras")}
+        models = {run_dir: load_model(f"{run_dir}/model.keras")}
     else:
         models = {name: RecurrentBackbone(num_features=8, **PRESETS.get(name)) for name in PRESETS.names()}
     report = {

@@ -25,7 +25,8 @@ def sizes(s):
 
 def check_consistent(s):
     assert isinstance(s, TextSplits)
-    for texts, labels in ((s.train_texts, s.train_labels), (s.validation_texts, s.validation_labels),
+    for texts, labels in ((s.train_texts, s.train_labels),
+                          (s.validation_texts, s.validation_labels),
                           (s.test_texts, s.test_labels)):
         assert len(texts) == len(labels) >= 1
         assert labels.dtype == np.int32
@@ -52,7 +53,8 @@ def write(path, content):
 
 
 def csv_lines(n, labels=("neg", "pos")):
-    return "text,label\n" + "".join(f"review number {i},{labels[i % len(labels)]}\n" for i in range(n))
+    rows = (f"review number {i},{labels[i % len(labels)]}\n" for i in range(n))
+    return "text,label\n" + "".join(rows)
 
 
 # Built-in sources -------------------------------------------------------------------------------
@@ -137,7 +139,8 @@ def test_jsonl_int_and_string_labels(tmp_path):
     assert s.class_names == ["0", "1"] and sum(sizes(s)) == 20
     assert s.source.startswith("JSON Lines file")
     lines = [json.dumps({"body": f"t{i}", "y": ["bad", "good"][i % 2]}) for i in range(20)]
-    s = load_splits(write(tmp_path / "e.jsonl", "\n".join(lines)), text_column="body", label_column="y")
+    s = load_splits(write(tmp_path / "e.jsonl", "\n".join(lines)),
+                    text_column="body", label_column="y")
     assert s.class_names == ["bad", "good"]
 
 
@@ -347,8 +350,10 @@ def test_read_texts(tmp_path, monkeypatch):
 
 def test_read_texts_bad_input(tmp_path, monkeypatch):
     raises("text file not found: .*nope.txt", read_texts, tmp_path / "nope.txt")
-    raises("expected a text file with one text per line; received a directory", read_texts, tmp_path)
-    raises(r"r\.txt is not valid UTF-8.*offset 4", read_texts, write(tmp_path / "r.txt", b"abc\n\xff"))
+    raises("expected a text file with one text per line; received a directory",
+           read_texts, tmp_path)
+    raises(r"r\.txt is not valid UTF-8.*offset 4", read_texts,
+           write(tmp_path / "r.txt", b"abc\n\xff"))
     raises(r"e\.txt has no text; expected one text per non-empty line", read_texts,
            write(tmp_path / "e.txt", "\n  \n"))
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\xc3"), encoding="utf-8"))

@@ -1,0 +1,31 @@
+"""Loading `.keras` files written by seqcore, with no `custom_objects`.
+
+Keras finds a registered class only once the module that registers it has
+been imported; `load_model` imports them all first.
+"""
+
+import importlib
+
+import keras
+
+#: Modules whose import registers Keras-serializable classes and functions.
+#: A task app adds its preprocessing module here.
+REGISTERING_MODULES = [
+    "seqcore.pooling",
+    "seqcore.backbone",
+    "seqcore.classifier",
+    "apps.sentiment.preprocessing",
+]
+
+
+def load_model(path, compile=True):
+    """Loads a seqcore `.keras` model file.
+
+    Example:
+
+    >>> # model = load_model("runs/sentiment/model.keras")
+    >>> # model.predict(["What a great film!"])
+    """
+    for module in REGISTERING_MODULES:
+        importlib.import_module(module)
+    return keras.saving.load_model(path, compile=compile)
