@@ -65,7 +65,7 @@ class Task(keras.Model):
         return super().predict(self._as_dataset(x, batch_size=batch_size), **kwargs)
 
     def get_compile_config(self):
-        return {}
+        return {"defaults": True} if self.compiled else None
 
     def compile_from_config(self, config):
         """Loaded tasks compile with their own defaults (`compile()`)."""

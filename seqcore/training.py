@@ -91,6 +91,7 @@ def run_training(
     backup_every=50,
     seed=None,
     verbose="auto",
+    extra_callbacks=(),
 ):
     """Trains a task model in `run.work` and returns its best version.
 
@@ -113,6 +114,7 @@ def run_training(
         backup_every: save a resumable backup every this many batches.
         seed: seeds Python, NumPy and TensorFlow.
         verbose: Keras `fit` verbosity.
+        extra_callbacks: more Keras callbacks, run after the built-in ones.
 
     Returns:
         The best model (by `monitor`), loaded from the run's `model.keras`.
@@ -145,6 +147,7 @@ def run_training(
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience),
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(work / "logs"), write_graph=False),
+        *extra_callbacks,
     ]
     model.fit(
         train_data,

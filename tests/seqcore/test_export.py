@@ -1,0 +1,80 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqcore.backbone import RecurrentBackbone
+from seqcore.classifier import SequenceClassifier
+from seqcore.errors import SeqcoreError
+from seqcore.export import export_saved_model, next_version, resolve_version_dir
+
+FEATURES = np.random.default_rng(0).normal(size=(3, 5, 2)).astype("float32")
+SIGNATURE = [tf.TensorSpec([None, None, 2], tf.float32, name="features")]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return SequenceClassifier(RecurrentBackbone(cell="gru", units=4, num_features=2), ["a", "b"])
+
+
+def _export(model, base, expected=None, **kwargs):
+    expected = model.predict(FEATURES, verbose=0) if expected is None else expected
+    return export_saved_model(
+        base,
+        lambda features: {"probabilities": model(features, training=False)},
+        SIGNATURE,
+        sample_inputs={"features": FEATURES},
+        expected_outputs={"probabilities": expected},
+        track=[model],
+        **kwargs,
+    )
+
+
+def test_versions_follow_tensorflow_serving_layout(model, tmp_path):
+    assert _export(model, tmp_path) == tmp_path / "1"
+    assert _export(model, tmp_path, metadata={"class_names": ["a", "b"]}) == tmp_path / "2"
+    assert _export(model, tmp_path, version=7) == tmp_path / "7"
+    assert next_version(tmp_path) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1", "2", "7"]
+    assert (tmp_path / "2" / "saved_model.pb").is_file() and (tmp_path / "2" / "variables").is_dir()
+    assert resolve_version_dir(tmp_path) == tmp_path / "7"
+
+
+def test_existing_version_is_refused_and_kept(model, tmp_path):
+    _export(model, tmp_path, version=1)
+    before = (tmp_path / "1" / "saved_model.pb").read_bytes()
+    with pytest.raises(SeqcoreError, match="already exists.*next free: 2"):
+        _export(model, tmp_path, version=1)
+    assert (tmp_path / "1" / "saved_model.pb").read_bytes() == before
+
+
+def test_mismatching_export_is_never_published(model, tmp_path):
+    wrong = model.predict(FEATURES, verbose=0) + 0.5
+    with pytest.raises(SeqcoreError, match="export check failed: output 'probabilities'"):
+        _export(model, tmp_path, expected=wrong)
+    assert list(tmp_path.iterdir()) == []  # no version, no hidden temporary folder
+
+
+def test_export_runs_with_tensorflow_alone(model, tmp_path):
+    path = _export(model, tmp_path, metadata={"class_names": ["a", "b"]})
+    code = f"""
+import sys
+import numpy as np
+import tensorflow as tf
+loaded = tf.saved_model.load({str(path)!r})
+out = loaded.signatures["serving_default"](features=tf.zeros((2, 4, 2)))
+assert out["probabilities"].shape == (2, 2), out
+names = loaded.signatures["metadata"]()["class_names"].numpy().tolist()
+assert names == [b"a", b"b"], names
+assert not [m for m in sys.modules if m.startswith(("seqcore", "apps"))]
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_not_an_export_is_named(tmp_path):
+    with pytest.raises(SeqcoreError, match="not an export"):
+        resolve_version_dir(tmp_path)

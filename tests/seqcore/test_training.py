@@ -1,0 +1,100 @@
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqcore.backbone import RecurrentBackbone
+from seqcore.classifier import SequenceClassifier
+from seqcore.errors import SeqcoreError
+from seqcore.runs import RunDir
+from seqcore.training import discard_on_error, finish_run, run_training
+
+SCRIPT = Path(__file__).with_name("train_script.py")
+
+
+def _data(features, labels):
+    return tf.data.Dataset.from_tensor_slices((features, labels)).batch(4)
+
+
+def _build():
+    return SequenceClassifier(RecurrentBackbone(cell="lstm", units=4, num_features=2), ["a", "b"])
+
+
+def _history_epochs(path):
+    with open(path, newline="") as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file)]
+
+
+def test_run_writes_every_file_and_moves_into_place(tmp_path):
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(16, 4, 2)).astype("float32")
+    labels = (features[:, 0, 0] > 0).astype("int32")
+    run = RunDir(tmp_path / "run")
+    run.start()
+    model = run_training(
+        run, {"task": "test"}, _build, _data(features, labels), _data(features, labels),
+        epochs=2, seed=0, verbose=0,
+    )
+    path = finish_run(run, {"accuracy": 1.0})
+    assert sorted(p.name for p in path.iterdir()) == [
+        "config.json", "history.csv", "logs", "metrics.json", "model.keras",
+    ]
+    assert _history_epochs(path / "history.csv") == [0, 1]
+    config = json.loads((path / "config.json").read_text())
+    assert config["task"] == "test" and "tensorflow" in config["environment"]
+    assert isinstance(model, SequenceClassifier)
+
+
+def test_nan_loss_stops_with_a_clear_error_and_leaves_nothing(tmp_path):
+    features = np.full((8, 4, 2), np.nan, dtype="float32")
+    labels = np.zeros(8, dtype="int32")
+    run = RunDir(tmp_path / "run")
+    run.start()
+    with pytest.raises(SeqcoreError, match="training diverged: loss became nan at epoch 1, batch 1"):
+        with discard_on_error(run, resume=False):
+            run_training(
+                run, {}, _build, _data(features, labels), _data(features, labels),
+                epochs=3, verbose=0,
+            )
+    assert not run.work.exists() and not run.path.exists()
+
+
+def test_run_killed_mid_epoch_resumes_and_finishes(tmp_path):
+    out = tmp_path / "run"
+    backup = tmp_path / "run.partial" / "backup" / "training_metadata.json"
+    process = subprocess.Popen([sys.executable, str(SCRIPT), str(out)])
+    deadline = time.time() + 120
+    try:
+        # Wait until at least one epoch is done and a mid-epoch backup exists.
+        while time.time() < deadline and process.poll() is None:
+            if backup.is_file():
+                try:
+                    state = json.loads(backup.read_text())
+                except ValueError:
+                    state = {}
+                if state.get("epoch", 0) >= 1 and state.get("batch", 0) > 0:
+                    break
+            time.sleep(0.05)
+        assert process.poll() is None, "training finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert (tmp_path / "run.partial").is_dir() and not out.exists()
+
+    subprocess.run([sys.executable, str(SCRIPT), str(out), "resume"], check=True, timeout=180)
+    assert not (tmp_path / "run.partial").exists()
+    assert _history_epochs(out / "history.csv") == [0, 1, 2, 3]
+    assert json.loads((out / "metrics.json").read_text())["accuracy"] >= 0.0
+    from seqcore.saving import load_model
+
+    assert load_model(out / "model.keras").class_names == ["a", "b"]
