@@ -69,14 +69,14 @@ for _name, _kwargs in _PRESETS.items():
     PRESETS.register(_name, _kwargs)
 
 
-def preset_kwargs(name, **overrides):
-    """Returns a preset's backbone arguments with non-None overrides applied.
+def preset_kwargs(name, defaults=None, **overrides):
+    """A preset's backbone arguments: task defaults, then the preset, then non-None overrides.
 
     Example:
 
-    >>> preset_kwargs("bigru", units=32)["units"]
-    32
+    >>> preset_kwargs("bigru", defaults={"dropout": 0.3}, units=32)
+    {'dropout': 0.3, 'cell': 'gru', 'units': 32, 'bidirectional': True}
     """
-    kwargs = dict(PRESETS.get(name))
+    kwargs = {**(defaults or {}), **PRESETS.get(name)}
     kwargs.update({key: value for key, value in overrides.items() if value is not None})
     return kwargs

@@ -15,6 +15,8 @@ from seqcore.runs import RunDir, open_run
 
 TASK = "sentiment"
 DEFAULT_BACKBONE = "lstm"
+#: Backbone settings of this task that a preset or an option may override.
+BACKBONE_DEFAULTS = {"pooling": "mean", "dropout": 0.3, "embedding_dim": 64}
 
 
 def resolve_config(
@@ -30,17 +32,17 @@ def resolve_config(
     bidirectional=None,
     dropout=None,
     recurrent_dropout=None,
-    pooling="mean",
-    embedding_dim=64,
+    pooling=None,
+    embedding_dim=None,
     max_tokens=20000,
-    sequence_length=256,
+    sequence_length=320,
     head_dropout=0.2,
     epochs=3,
     batch_size=64,
     seed=0,
     patience=2,
 ):
-    """Defaults, then the preset, then explicit options: the run's whole configuration.
+    """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
     Example:
 
@@ -50,7 +52,7 @@ def resolve_config(
     return {
         "task": TASK,
         "data": {
-            "source": data or sentiment_data.DEFAULT_SOURCE,
+            "source": _absolute_if_path(data or sentiment_data.DEFAULT_SOURCE),
             "text_column": text_column,
             "label_column": label_column,
             "limit": limit,
@@ -59,6 +61,7 @@ def resolve_config(
         "preset": backbone,
         "backbone": preset_kwargs(
             backbone,
+            defaults=BACKBONE_DEFAULTS,
             cell=cell,
             units=units,
             num_layers=layers,
@@ -78,6 +81,11 @@ def resolve_config(
     }
 
 
+def _absolute_if_path(source):
+    """Stores file and folder sources absolutely, so `evaluate` works from anywhere."""
+    return str(Path(source).resolve()) if Path(source).exists() else source
+
+
 def _load_splits(data_config, source=None):
     return sentiment_data.load_splits(
         source or data_config["source"],
@@ -88,12 +96,22 @@ def _load_splits(data_config, source=None):
 
 
 def _dataset(texts, labels, batch_size, shuffle_seed=None):
+    """Batches (text, label) pairs; for training, shuffled and bucketed by length.
+
+    Texts of similar length share a batch, so little time goes into
+    padding steps; the buckets are shuffled among themselves.
+    """
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices((np.array(texts, dtype=object), labels))
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size)
+    if shuffle_seed is None:
+        return dataset.batch(batch_size)
+    dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.bucket_by_sequence_length(
+        lambda text, label: tf.size(tf.strings.split(text)),
+        bucket_boundaries=[64, 128, 192, 256],
+        bucket_batch_sizes=[batch_size] * 5,
+    )
 
 
 def default_run_dir():
@@ -211,8 +229,11 @@ def predict(model_path, texts):
         A list of dicts: `text`, `label`, `probabilities` (name -> float).
     """
     model_path = Path(model_path)
-    if not model_path.exists():
-        raise SeqcoreError(f"model not found: {model_path}; expected a run or export directory")
+    if not model_path.is_dir():
+        problem = "a file" if model_path.exists() else "nothing there"
+        raise SeqcoreError(
+            f"not a model: {model_path}; expected a run or export directory, found {problem}"
+        )
     if (model_path / "model.keras").is_file() or not _looks_like_export(model_path):
         model = load_run_model(model_path)
         probabilities = model.predict(np.array(texts, dtype=object), batch_size=256, verbose=0)

@@ -6,16 +6,16 @@ import tensorflow as tf
 
 @keras.saving.register_keras_serializable(package="seqcore")
 def standardize_review(text):
-    """Lower-cases, turns HTML line breaks and tags into spaces, drops punctuation.
+    """Lower-cases, turns HTML tags into spaces, drops punctuation; keeps letters of any script.
 
     Example:
 
-    >>> standardize_review(tf.constant(["Great!<br />Loved it."])).numpy()
-    array([b'great  loved it'], dtype=object)
+    >>> standardize_review(tf.constant(["Great!<br />Très bien."])).numpy()[0].decode()
+    'great très bien'
     """
-    text = tf.strings.lower(text)
-    text = tf.strings.regex_replace(text, r"<[^>]*>", " ")
-    return tf.strings.regex_replace(text, r"[^\w\s']", "")
+    text = tf.strings.lower(text, encoding="utf-8")
+    text = tf.strings.regex_replace(text, r"<\s*/?\s*[a-z][^<>]*>", " ")
+    return tf.strings.regex_replace(text, r"[^\p{L}\p{N}\s']", "")
 
 
 @keras.saving.register_keras_serializable(package="seqcore")

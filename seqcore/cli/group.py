@@ -34,14 +34,26 @@ def quiet_tensorflow():
         os.close(devnull)
 
 
+class SeqcoreCommand(click.Command):
+    """A command that imports TensorFlow quietly just before it runs.
+
+    Options are parsed (and `--help` answered) before that, so help stays fast.
+    """
+
+    def invoke(self, ctx):
+        quiet_tensorflow()
+        return super().invoke(ctx)
+
+
 class SeqcoreGroup(click.Group):
     """A group whose subcommands are imported on first use.
 
     Args:
         lazy_subcommands: mapping command name -> `"module:attribute"`.
 
-    Errors of type `SeqcoreError` raised by any subcommand are printed as
-    `Error: <message>` on stderr with exit status 1, never as a traceback.
+    Its commands are `SeqcoreCommand`s. Errors of type `SeqcoreError` raised
+    by any subcommand are printed as `Error: <message>` on stderr with exit
+    status 1, never as a traceback.
 
     Example:
 
@@ -49,6 +61,8 @@ class SeqcoreGroup(click.Group):
     ... def cli():
     ...     pass
     """
+
+    command_class = SeqcoreCommand
 
     def __init__(self, *args, lazy_subcommands=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,7 +78,6 @@ class SeqcoreGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx):
-        quiet_tensorflow()
         try:
             return super().invoke(ctx)
         except SeqcoreError as error:

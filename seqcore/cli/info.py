@@ -5,8 +5,10 @@ import platform
 
 import click
 
+from seqcore.cli.group import SeqcoreCommand
 
-@click.command()
+
+@click.command(cls=SeqcoreCommand)
 @click.option("--features", type=click.IntRange(min=1), default=64, show_default=True,
               help="Input width used to count parameters.")
 def backbones(features):
@@ -28,7 +30,7 @@ def backbones(features):
         )
 
 
-@click.command()
+@click.command(cls=SeqcoreCommand)
 @click.argument("run_dir", required=False, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def info(run_dir, as_json):

@@ -21,8 +21,8 @@ def _parse_cells(ctx, param, value):
     return cells if len(cells) > 1 else cells[0]
 
 
-def backbone_options(default_preset, default_pooling):
-    """`--backbone` and the options that override a preset's values."""
+def backbone_options(default_preset):
+    """`--backbone` and the options that override a preset's (and the task's) values."""
 
     def decorate(command):
         options = [
@@ -54,8 +54,6 @@ def backbone_options(default_preset, default_pooling):
             click.option(
                 "--pooling",
                 type=click.Choice(POOLING_NAMES),
-                default=default_pooling,
-                show_default=True,
                 help="How the sequence is summarized for the head.",
             ),
         ]

@@ -1,0 +1,346 @@
+"""`Forecaster`: a backbone with a multi-horizon, quantile forecasting head.
+
+The model takes raw history (targets first, then covariates) and returns
+quantile forecasts in raw units: a `keras.layers.Normalization` adapted on
+the training part scales the inputs, and the head maps its output back to
+the targets' units, so `model.keras` and its export both work on raw data.
+"""
+
+import keras
+from keras import ops
+
+from seqcore.task import Task
+
+HEADS = ("direct", "autoregressive")
+
+
+def check_quantiles(quantiles):
+    """Sorted quantile levels in (0, 1) that include the median 0.5.
+
+    Example:
+
+    >>> check_quantiles([0.9, 0.1, 0.5])
+    [0.1, 0.5, 0.9]
+    """
+    levels = sorted(float(q) for q in quantiles)
+    if (
+        not levels
+        or len(set(levels)) != len(levels)
+        or any(not 0.0 < q < 1.0 for q in levels)
+        or 0.5 not in levels
+    ):
+        raise ValueError(
+            "`quantiles` must be distinct levels in (0, 1) including the median 0.5, "
+            f"e.g. [0.1, 0.5, 0.9]; received: {list(quantiles)}"
+        )
+    return levels
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class PinballLoss(keras.losses.Loss):
+    """Mean pinball (quantile) loss of `(batch, horizon, targets, quantiles)` forecasts.
+
+    With the single level 0.5 it is half the mean absolute error.
+
+    Args:
+        quantiles: the levels of the last axis of `y_pred`, in order.
+        scales: optional per-target divisors (e.g. the training standard
+            deviations), so targets in different units weigh the same.
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = PinballLoss([0.1, 0.5, 0.9])
+    >>> y_true = np.zeros((1, 2, 1), "float32")
+    >>> y_pred = np.tile(np.array([-1.0, 0.0, 1.0], "float32"), (1, 2, 1, 1))
+    >>> round(float(loss(y_true, y_pred)), 4)
+    0.0667
+    """
+
+    def __init__(self, quantiles=(0.5,), scales=None, name="pinball", reduction="sum_over_batch_size", **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
+        self.quantiles = [float(q) for q in quantiles]
+        self.scales = None if scales is None else [float(s) for s in scales]
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        error = ops.expand_dims(y_true, -1) - y_pred
+        if self.scales is not None:
+            error = error / ops.reshape(ops.convert_to_tensor(self.scales, y_pred.dtype), (-1, 1))
+        levels = ops.convert_to_tensor(self.quantiles, y_pred.dtype)
+        loss = ops.maximum(levels * error, (levels - 1.0) * error)
+        return ops.mean(loss, axis=(1, 2, 3))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"quantiles": self.quantiles, "scales": self.scales})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class MedianAbsoluteError(keras.metrics.MeanMetricWrapper):
+    """Mean absolute error of the median (quantile 0.5) forecast, in raw units.
+
+    Example:
+
+    >>> metric = MedianAbsoluteError(median_index=0)
+    """
+
+    def __init__(self, median_index=0, name="mae", dtype=None):
+        super().__init__(fn=self._error, name=name, dtype=dtype)
+        self.median_index = int(median_index)
+
+    def _error(self, y_true, y_pred):
+        median = y_pred[..., self.median_index]
+        return ops.mean(ops.abs(ops.cast(y_true, median.dtype) - median), axis=(1, 2))
+
+    def get_config(self):
+        return {"median_index": self.median_index, "name": self.name, "dtype": self.dtype}
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class Forecaster(Task):
+    """Forecasts `horizon` steps of the targets, with quantiles, from raw history.
+
+    The history's first `num_targets` features are the target series, the
+    rest are past covariates. Inputs are normalized inside the model (call
+    `adapt` on the training part), and the median is predicted as a
+    residual on a naive forecast: the value `residual_season` steps earlier
+    (1 repeats the last value, the season length repeats the last season;
+    None predicts from scratch). Other quantiles are the median plus or
+    minus cumulative softplus offsets, so they never cross.
+
+    Args:
+        backbone: a `RecurrentBackbone` over float features, `num_features`
+            wide, with no masking.
+        horizon: steps forecast at once.
+        num_targets: how many leading history features are targets.
+        quantiles: forecast levels, including 0.5 (the point forecast).
+        head: `"direct"` (one dense layer on `pooled_output` emits every
+            step) or `"autoregressive"` (the recurrent layers warm up on the
+            history, then step once per horizon step, fed their own median;
+            covariates are held at their last observed value). The
+            autoregressive head needs a unidirectional backbone with
+            `"last"` pooling.
+        residual_season: lag of the naive forecast the median is added to,
+            or None.
+        dropout: dropout before the output layer.
+
+    Returns:
+        Raw-unit forecasts `(batch, horizon, num_targets, len(quantiles))`, float32.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from seqcore.backbone import RecurrentBackbone
+    >>> backbone = RecurrentBackbone(cell="gru", units=8, num_features=2, mask_value=None)
+    >>> model = Forecaster(backbone, horizon=3, num_targets=1)
+    >>> model.adapt(np.random.default_rng(0).normal(size=(50, 2)))
+    >>> model.predict(np.zeros((4, 10, 2), "float32"), verbose=0).shape
+    (4, 3, 1, 3)
+    """
+
+    def __init__(
+        self,
+        backbone,
+        horizon,
+        num_targets=1,
+        quantiles=(0.1, 0.5, 0.9),
+        head="direct",
+        residual_season=None,
+        dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if int(horizon) < 1:
+            raise ValueError(f"`horizon` must be at least 1; received: {horizon}")
+        if head not in HEADS:
+            raise ValueError(f"Unknown head; expected one of {', '.join(HEADS)}; received: {head!r}")
+        num_features = backbone.num_features
+        if num_features is None or not 1 <= int(num_targets) <= num_features:
+            raise ValueError(
+                "`num_targets` must be between 1 and the backbone's `num_features`; "
+                f"received: num_targets={num_targets}, num_features={num_features}"
+            )
+        if residual_season is not None and int(residual_season) < 1:
+            raise ValueError(f"`residual_season` must be at least 1 or None; received: {residual_season}")
+        if head == "autoregressive" and (backbone.bidirectional or backbone.pooling != "last"):
+            raise ValueError(
+                "The autoregressive head steps the recurrent layers forward; expected a "
+                "unidirectional backbone with pooling='last'; received: "
+                f"bidirectional={backbone.bidirectional}, pooling={backbone.pooling!r}"
+            )
+
+        # === Config ===
+        self.backbone = backbone
+        self.horizon = int(horizon)
+        self.num_targets = int(num_targets)
+        self.num_features = int(num_features)
+        self.quantiles = check_quantiles(quantiles)
+        self.head = head
+        self.residual_season = None if residual_season is None else int(residual_season)
+        self.dropout = float(dropout)
+        self.median_index = self.quantiles.index(0.5)
+
+        # === Layers ===
+        steps_out = 1 if head == "autoregressive" else self.horizon
+        self.normalizer = keras.layers.Normalization(axis=-1, name="history_normalization")
+        self.head_dropout = keras.layers.Dropout(self.dropout, name="head_dropout")
+        self.output_dense = keras.layers.Dense(
+            steps_out * self.num_targets * len(self.quantiles),
+            kernel_initializer="zeros",  # start from the naive forecast
+            name="forecast_dense",
+        )
+        self.build((None, None, self.num_features))
+
+    def build(self, input_shape):
+        self.normalizer.build((None, None, self.num_features))
+        self.output_dense.build((None, self.backbone.output_width))
+        self.built = True
+
+    # --- Scaling -----------------------------------------------------------------------
+
+    def adapt(self, rows):
+        """Fits the input scaling on training rows `(steps, num_features)` in raw units."""
+        import numpy as np
+
+        rows = np.asarray(rows, dtype="float32").reshape(-1, 1, self.num_features)
+        self.normalizer.adapt(rows)
+
+    def target_scale(self):
+        """The targets' training standard deviations (what the loss divides errors by)."""
+        variance = ops.reshape(self.normalizer.variance, (-1,))[: self.num_targets]
+        return [float(v) for v in ops.convert_to_numpy(ops.sqrt(ops.maximum(variance, 1e-12)))]
+
+    def _target_stats(self, dtype):
+        mean = ops.reshape(self.normalizer.mean, (-1,))[: self.num_targets]
+        variance = ops.reshape(self.normalizer.variance, (-1,))[: self.num_targets]
+        std = ops.maximum(ops.sqrt(variance), keras.backend.epsilon())
+        return ops.cast(mean, dtype), ops.cast(std, dtype)
+
+    # --- Forward pass ------------------------------------------------------------------
+
+    def _quantiles(self, raw):
+        """`(..., targets * Q)` head output -> normalized quantiles `(..., targets, Q)`, ordered."""
+        shape = ops.shape(raw)
+        raw = ops.reshape(raw, (*shape[:-1], self.num_targets, len(self.quantiles)))
+        median = raw[..., self.median_index]
+        below = ops.softplus(raw[..., : self.median_index])
+        above = ops.softplus(raw[..., self.median_index + 1 :])
+        parts = []
+        if self.median_index:
+            # Offsets outward from the median: the lowest level gets the largest.
+            lower = median[..., None] - ops.flip(ops.cumsum(ops.flip(below, -1), axis=-1), -1)
+            parts.append(lower)
+        parts.append(median[..., None])
+        if len(self.quantiles) > self.median_index + 1:
+            parts.append(median[..., None] + ops.cumsum(above, axis=-1))
+        return ops.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+
+    def _naive(self, targets, step):
+        """The naive value for output `step` from normalized target history `(B, T, targets)`."""
+        season = self.residual_season
+        length = ops.shape(targets)[1]
+        index = length - season + (step % season)
+        return ops.take(targets, index, axis=1)
+
+    def call(self, inputs, training=False):
+        inputs = ops.cast(inputs, "float32")
+        normalized = self.normalizer(inputs)
+        if self.head == "autoregressive":
+            quantiles = self._autoregressive(normalized, training)
+        else:
+            quantiles = self._direct(normalized, training)
+        mean, std = self._target_stats(quantiles.dtype)
+        return quantiles * std[:, None] + mean[:, None]
+
+    def _direct(self, normalized, training):
+        pooled = self.backbone(normalized, training=training)["pooled_output"]
+        raw = self.output_dense(self.head_dropout(pooled, training=training))
+        raw = ops.reshape(raw, (-1, self.horizon, self.num_targets * len(self.quantiles)))
+        quantiles = self._quantiles(raw)
+        if self.residual_season is not None:
+            targets = normalized[..., : self.num_targets]
+            base = ops.stack([self._naive(targets, step) for step in range(self.horizon)], axis=1)
+            quantiles = quantiles + base[..., None]
+        return quantiles
+
+    def _recurrent_layers(self):
+        return [
+            layer for layer in self.backbone.layers if isinstance(layer, keras.layers.RNN)
+        ]
+
+    def _autoregressive(self, normalized, training):
+        layers = self._recurrent_layers()
+        batch = ops.shape(normalized)[0]
+        x, states = normalized, []
+        for layer in layers:  # warm-up on the history (the layers' own fast loop)
+            last, x, state = layer.inner_loop(
+                x, layer.get_initial_state(batch), mask=None, training=training
+            )
+            states.append(state)
+        covariates = normalized[:, -1, self.num_targets :]
+        history = normalized[..., : self.num_targets]
+        predicted = []
+        for step in range(self.horizon):
+            raw = self.output_dense(self.head_dropout(last, training=training))
+            quantiles = self._quantiles(raw)  # (B, targets, Q)
+            if self.residual_season is not None:
+                season = self.residual_season
+                if step >= season:
+                    base = predicted[step - season][..., self.median_index]
+                else:
+                    base = ops.take(history, ops.shape(history)[1] - season + step, axis=1)
+                quantiles = quantiles + base[..., None]
+            predicted.append(quantiles)
+            if step + 1 == self.horizon:
+                break
+            x = ops.concatenate([quantiles[..., self.median_index], covariates], axis=-1)
+            for index, layer in enumerate(layers):
+                x, new_state = layer.cell(x, states[index], training=training)
+                states[index] = new_state if isinstance(new_state, (list, tuple)) else [new_state]
+            last = x
+        for layer in layers:
+            for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+                getattr(layer.cell, reset, lambda: None)()
+        return ops.stack(predicted, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, self.num_targets, len(self.quantiles))
+
+    # --- Training ----------------------------------------------------------------------
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Compiles with Adam (gradients clipped), the pinball loss and the median's MAE.
+
+        The loss divides each target's errors by its training standard
+        deviation, so `adapt` before compiling.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-3, clipnorm=1.0)
+        if loss == "auto":
+            loss = PinballLoss(self.quantiles, scales=self.target_scale())
+        if metrics == "auto":
+            metrics = [MedianAbsoluteError(self.median_index)]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "backbone": keras.layers.serialize(self.backbone),
+                "horizon": self.horizon,
+                "num_targets": self.num_targets,
+                "quantiles": self.quantiles,
+                "head": self.head,
+                "residual_season": self.residual_season,
+                "dropout": self.dropout,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.layers.deserialize(config["backbone"])
+        return cls(**config)
