@@ -18,8 +18,11 @@ REGISTERING_MODULES = [
 ]
 
 
-def load_model(path, compile=True):
-    """Loads a seqcore `.keras` model file.
+def load_model(path, compile=False):
+    """Loads a seqcore `.keras` model file, for inference unless `compile=True`.
+
+    The optimizer state is not restored by default; call `model.compile()`
+    (a task's defaults) before training further.
 
     Example:
 

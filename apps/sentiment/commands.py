@@ -95,23 +95,36 @@ def _load_splits(data_config, source=None):
     )
 
 
+BUCKET_BOUNDARIES = [64, 128, 192, 256]
+
+
 def _dataset(texts, labels, batch_size, shuffle_seed=None):
     """Batches (text, label) pairs; for training, shuffled and bucketed by length.
 
-    Texts of similar length share a batch, so little time goes into
-    padding steps; the buckets are shuffled among themselves.
+    Texts of similar length share a batch, so little time goes into padding
+    steps. The number of batches is computed up front (a partial batch per
+    bucket at most), so Keras' progress bar knows it from the first epoch.
     """
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((np.array(texts, dtype=object), labels))
+    texts = np.array(texts, dtype=object)
+    dataset = tf.data.Dataset.from_tensor_slices((texts, labels))
     if shuffle_seed is None:
         return dataset.batch(batch_size)
+
+    def word_count(text):
+        return tf.size(tf.strings.split(text))
+
+    lengths = tf.strings.split(texts).row_lengths().numpy()
+    per_bucket = np.bincount(np.digitize(lengths, BUCKET_BOUNDARIES), minlength=len(BUCKET_BOUNDARIES) + 1)
+    batches = int(np.sum(-(-per_bucket // batch_size)))
     dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.bucket_by_sequence_length(
-        lambda text, label: tf.size(tf.strings.split(text)),
-        bucket_boundaries=[64, 128, 192, 256],
-        bucket_batch_sizes=[batch_size] * 5,
+    dataset = dataset.bucket_by_sequence_length(
+        lambda text, label: word_count(text),
+        bucket_boundaries=BUCKET_BOUNDARIES,
+        bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
     )
+    return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
 
 def default_run_dir():
