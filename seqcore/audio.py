@@ -118,6 +118,10 @@ class AudioFeatures(keras.layers.Layer):
         lower_hz: lowest mel filter edge.
         upper_hz: highest mel filter edge; defaults to the Nyquist frequency.
         log_offset: added to mel energies before the logarithm.
+        mean_normalize: subtract each clip's mean log-mel spectrum (cepstral
+            mean normalization), taken over the frames that are not all
+            padding; all-padding frames become zeros. Removes the
+            recording channel's colouring.
 
     Call arguments:
         inputs: float32 tensor `(batch, samples)`, values in [-1, 1].
@@ -143,6 +147,7 @@ class AudioFeatures(keras.layers.Layer):
         lower_hz=20.0,
         upper_hz=None,
         log_offset=1e-6,
+        mean_normalize=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -161,6 +166,7 @@ class AudioFeatures(keras.layers.Layer):
         self.lower_hz = float(lower_hz)
         self.upper_hz = None if upper_hz is None else float(upper_hz)
         self.log_offset = float(log_offset)
+        self.mean_normalize = bool(mean_normalize)
         self.frame_length = int(round(self.sample_rate * self.frame_ms / 1000))
         self.frame_step = int(round(self.sample_rate * self.hop_ms / 1000))
         self.fft_length = 2 ** int(math.ceil(math.log2(self.frame_length)))
@@ -216,6 +222,13 @@ class AudioFeatures(keras.layers.Layer):
         )
         mel = tf.tensordot(spectrum, tf.constant(self.mel_matrix), 1)
         log_mel = tf.math.log(mel + self.log_offset)
+        if self.mean_normalize:
+            framed = tf.signal.frame(waveforms, self.frame_length, self.frame_step)
+            real = tf.cast(tf.reduce_any(framed != 0, axis=-1), log_mel.dtype)[..., None]
+            mean = tf.reduce_sum(log_mel * real, axis=1, keepdims=True) / tf.maximum(
+                tf.reduce_sum(real, axis=1, keepdims=True), 1.0
+            )
+            log_mel = (log_mel - mean) * real
         if self.kind == "log-mel":
             return log_mel
         return tf.signal.mfccs_from_log_mel_spectrograms(log_mel)[..., : self.num_mfccs]
@@ -237,6 +250,7 @@ class AudioFeatures(keras.layers.Layer):
                 "lower_hz": self.lower_hz,
                 "upper_hz": self.upper_hz,
                 "log_offset": self.log_offset,
+                "mean_normalize": self.mean_normalize,
             }
         )
         return config

@@ -124,6 +124,10 @@ class Forecaster(Task):
             `"last"` pooling.
         residual_season: lag of the naive forecast the median is added to,
             or None.
+        highway: for the direct head, the number of last history steps of
+            the targets that a linear layer maps straight to the forecast
+            and adds to it (LSTNet's autoregressive "highway"), or None.
+            The history must then be at least this long.
         dropout: dropout before the output layer.
 
     Returns:
@@ -148,6 +152,7 @@ class Forecaster(Task):
         quantiles=(0.1, 0.5, 0.9),
         head="direct",
         residual_season=None,
+        highway=None,
         dropout=0.0,
         **kwargs,
     ):
@@ -164,6 +169,11 @@ class Forecaster(Task):
             )
         if residual_season is not None and int(residual_season) < 1:
             raise ValueError(f"`residual_season` must be at least 1 or None; received: {residual_season}")
+        if highway is not None and (int(highway) < 1 or head != "direct"):
+            raise ValueError(
+                "`highway` must be a positive number of steps, with the direct head; "
+                f"received: highway={highway}, head={head!r}"
+            )
         if head == "autoregressive" and (backbone.bidirectional or backbone.pooling != "last"):
             raise ValueError(
                 "The autoregressive head steps the recurrent layers forward; expected a "
@@ -179,6 +189,7 @@ class Forecaster(Task):
         self.quantiles = check_quantiles(quantiles)
         self.head = head
         self.residual_season = None if residual_season is None else int(residual_season)
+        self.highway = None if highway is None else int(highway)
         self.dropout = float(dropout)
         self.median_index = self.quantiles.index(0.5)
 
@@ -191,11 +202,21 @@ class Forecaster(Task):
             kernel_initializer="zeros",  # start from the naive forecast
             name="forecast_dense",
         )
+        self.highway_dense = None
+        if self.highway:
+            self.highway_dense = keras.layers.Dense(
+                self.horizon * self.num_targets,
+                kernel_initializer="zeros",
+                use_bias=False,
+                name="highway_dense",
+            )
         self.build((None, None, self.num_features))
 
     def build(self, input_shape):
         self.normalizer.build((None, None, self.num_features))
         self.output_dense.build((None, self.backbone.output_width))
+        if self.highway_dense is not None:
+            self.highway_dense.build((None, self.highway * self.num_targets))
         self.built = True
 
     # --- Scaling -----------------------------------------------------------------------
@@ -263,6 +284,10 @@ class Forecaster(Task):
             targets = normalized[..., : self.num_targets]
             base = ops.stack([self._naive(targets, step) for step in range(self.horizon)], axis=1)
             quantiles = quantiles + base[..., None]
+        if self.highway_dense is not None:
+            recent = normalized[:, -self.highway :, : self.num_targets]
+            linear = self.highway_dense(ops.reshape(recent, (-1, self.highway * self.num_targets)))
+            quantiles = quantiles + ops.reshape(linear, (-1, self.horizon, self.num_targets, 1))
         return quantiles
 
     def _recurrent_layers(self):
@@ -334,6 +359,7 @@ class Forecaster(Task):
                 "quantiles": self.quantiles,
                 "head": self.head,
                 "residual_season": self.residual_season,
+                "highway": self.highway,
                 "dropout": self.dropout,
             }
         )

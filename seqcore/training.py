@@ -117,7 +117,8 @@ def run_training(
         extra_callbacks: more Keras callbacks, run after the built-in ones.
 
     Returns:
-        The best model (by `monitor`), loaded from the run's `model.keras`.
+        The best model (by `monitor`), loaded from the run's `model.keras`
+        and compiled with the task's defaults.
 
     Raises:
         SeqcoreError: when the loss becomes NaN or infinite.
@@ -165,7 +166,9 @@ def run_training(
     _dedupe_history(work / "history.csv")
     if not (work / "model.keras").is_file():
         _save_atomically(model, work / "model.keras")
-    return load_model(work / "model.keras")
+    best = load_model(work / "model.keras")
+    best.compile()
+    return best
 
 
 def finish_run(run, metrics):

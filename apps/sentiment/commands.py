@@ -2,7 +2,6 @@
 
 import datetime
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -312,7 +311,3 @@ def format_predictions(predictions, as_json=False):
         text = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
         lines.append(f"{p['label']}\t{p['probabilities'][p['label']]:.3f}\t{text}")
     return "\n".join(lines)
-
-
-def write_output(text, stream=sys.stdout):
-    stream.write(text + "\n")
