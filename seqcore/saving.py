@@ -14,6 +14,7 @@ REGISTERING_MODULES = [
     "seqcore.pooling",
     "seqcore.backbone",
     "seqcore.classifier",
+    "seqcore.forecaster",
     "apps.sentiment.preprocessing",
 ]
 

@@ -10,6 +10,7 @@ from seqcore.cli.group import SeqcoreGroup
     cls=SeqcoreGroup,
     lazy_subcommands={
         "sentiment": "apps.sentiment.cli:cli",
+        "forecast": "apps.forecast.cli:cli",
         "backbones": "seqcore.cli.info:backbones",
         "info": "seqcore.cli.info:info",
     },

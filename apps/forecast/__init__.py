@@ -1,0 +1,1 @@
+"""Multi-step forecasting of raw multivariate series, with prediction intervals."""

@@ -1,0 +1,114 @@
+"""`seqcore forecast ...` / `seqcore-forecast ...`: train, evaluate, predict, export."""
+
+import json
+
+import click
+
+from seqcore.cli.group import SeqcoreGroup
+from seqcore.cli.options import backbone_options, training_options
+
+
+def _warn(line):
+    click.echo(f"Warning: {line}", err=True)
+
+
+@click.group(cls=SeqcoreGroup)
+def cli():
+    """Forecasting: raw multivariate history in, multi-step forecast with intervals out."""
+
+
+@cli.command()
+@click.option("--data", help="elecdemand (built-in, default), taylor, sunspots, or a .csv / .tsv file.")
+@click.option("--time-col", help="Timestamp column of a file (ISO 8601); enables the season and future times.")
+@click.option("--target", help="Column(s) to forecast, comma-separated (required for a file).")
+@click.option("--features", help="Past covariate column(s), comma-separated; '' for none.")
+@click.option("--id-col", help="Column naming the series of each row, for several series in one file.")
+@click.option("--lookback", type=int, default=336, show_default=True, help="History steps the model reads.")
+@click.option("--horizon", type=int, default=48, show_default=True, help="Steps forecast at once.")
+@click.option("--stride", type=int, default=2, show_default=True,
+              help="Steps between training window origins (evaluation uses every origin).")
+@click.option("--season", type=int, help="Seasonal period in steps (default: from the time step, e.g. 48 for 30 min).")
+@click.option("--head", type=click.Choice(["direct", "autoregressive"]), default="direct", show_default=True,
+              help="Emit every step at once, or one step at a time fed back.")
+@click.option("--quantiles", default="0.1,0.5,0.9", show_default=True,
+              help="Forecast quantiles (0.5 is always added); 'none' for a point forecast.")
+@click.option("--residual/--no-residual", default=True, show_default=True,
+              help="Predict the median as a correction of the seasonal naive forecast.")
+@click.option("--highway/--no-highway", default=True, show_default=True,
+              help="Direct head: add a linear map of the lookback window of the targets (LSTNet).")
+@backbone_options(default_preset="lstm")
+@training_options(default_epochs=10, default_batch_size=64)
+def train(data, time_col, target, features, id_col, out, resume, overwrite, **options):
+    """Train a forecaster and write a run directory.
+
+    With no --data it trains on the built-in half-hourly Victorian
+    electricity demand (targets: Demand; covariates: Temperature, WorkDay),
+    offline. Windows are split chronologically 70 / 15 / 15; input scaling
+    is fitted on the training part and saved inside the model.
+    """
+    from apps.forecast import commands
+    from apps.forecast.metrics import format_report
+
+    config = commands.resolve_config(
+        data=data, time_column=time_col, target=target, features=features, id_column=id_col,
+        **options,
+    )
+    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite, echo=_warn)
+    click.echo(format_report(metrics["test"], title="test part:"))
+    click.echo(f"run written to {path}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--data", help="Evaluate on this source (same columns) instead of the run's own data.")
+@click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
+@click.option("--backtest", type=click.IntRange(min=1), help="Forecast from N rolling origins over the test part.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write a PNG of the last window's forecast.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def evaluate(run_dir, data, split, backtest, plot, as_json):
+    """Print MAE, RMSE, sMAPE, MASE and coverage of RUN_DIR and of the naive baselines."""
+    from apps.forecast import commands
+
+    report = commands.evaluate(run_dir, data=data, split=split, backtest=backtest, plot=plot, echo=_warn)
+    click.echo(json.dumps(report, indent=2) if as_json else commands.format_evaluation(report))
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.argument("history", type=click.Path())
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the forecast CSV here (default: stdout).")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write a PNG of history and forecast.")
+@click.option("--time-col", help="Timestamp column of HISTORY, when the model was trained without one.")
+def predict(model, history, output, plot, time_col):
+    """Forecast the steps after HISTORY (a CSV) with MODEL, a run or export directory.
+
+    HISTORY has the training columns and at least lookback rows per series;
+    the output has one row per future step: the median and each quantile
+    of every target.
+    """
+    from apps.forecast import commands
+
+    header, rows = commands.predict(model, history, plot=plot, echo=_warn, time_column=time_col)
+    text = commands.format_csv(header, rows)
+    if output:
+        commands.write_text_atomically(output, text)
+        click.echo(f"forecast written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.argument("export_base", type=click.Path(file_okay=False))
+@click.option("--version", type=click.IntRange(min=1), help="Version folder to write (default: the next free one).")
+def export(run_dir, export_base, version):
+    """Export RUN_DIR as a SavedModel under EXPORT_BASE/<version>/ for TensorFlow Serving."""
+    from apps.forecast import commands
+
+    path = commands.export(run_dir, export_base, version=version)
+    click.echo(f"exported to {path}")
+    click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
+
+
+def main():
+    cli(prog_name="seqcore-forecast")

