@@ -2,13 +2,10 @@
 
 import keras
 
-from seqcore.pooling import POOLING_MODES, SequencePooling
+from seqcore.pooling import SequencePooling
+from seqcore.registry import CELL_TYPES, POOLING_MODES
 
-CELLS = {
-    "rnn": keras.layers.SimpleRNN,
-    "lstm": keras.layers.LSTM,
-    "gru": keras.layers.GRU,
-}
+CELLS = dict(zip(CELL_TYPES, (keras.layers.SimpleRNN, keras.layers.LSTM, keras.layers.GRU)))
 
 
 def _as_cell_list(cell, num_layers):

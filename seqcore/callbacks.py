@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from seqcore.runs import read_json, write_json
+from seqcore.runs import read_json, save_model_atomically, write_json
 
 
 class NanGuard(keras.callbacks.Callback):
@@ -73,10 +73,30 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         if value is None or not math.isfinite(float(value)):
             return
         if self._improved(float(value)):
-            temporary = os.path.join(
-                os.path.dirname(self.filepath), ".saving." + os.path.basename(self.filepath)
-            )
-            self.model.save(temporary)
-            os.replace(temporary, self.filepath)
+            save_model_atomically(self.model, self.filepath)
             self.best = float(value)
             write_json(self._state_path, {"best": self.best, "epoch": epoch + 1})
+
+
+class ResumableBackup(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that also saves at every epoch end, and keeps its backup.
+
+    Keras' version with an integer `save_freq` saves only every N batches,
+    so a finished epoch could be lost; this one saves at the end of every
+    epoch too. The backup is kept after training (`finish_run` removes it),
+    so a run killed while its final metrics are computed does not retrain.
+    A run resumed mid-epoch restarts that epoch from the weights saved
+    mid-way through it (Keras restores the epoch, not the batch).
+
+    Example:
+
+    >>> backup = ResumableBackup("runs/demo.partial/backup", save_freq=50)
+    """
+
+    def __init__(self, backup_dir, save_freq=50):
+        super().__init__(backup_dir, save_freq=save_freq, double_checkpoint=True, delete_checkpoint=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.save_freq != "epoch":
+            self._save_model()

@@ -6,7 +6,7 @@ from seqcore.task import Task
 
 
 @keras.saving.register_keras_serializable(package="seqcore")
-class SequenceClassifier(Task):
+class SequenceClassifier(Task, keras.Model):
     """Classifies a whole sequence from the backbone's `pooled_output`.
 
     Args:

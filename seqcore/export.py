@@ -105,15 +105,17 @@ def export_saved_model(
     base = Path(export_base)
     version = next_version(base) if version is None else int(version)
     if version < 1:
-        raise SeqcoreError(f"--version must be a positive integer; received: {version}")
+        raise SeqcoreError(f"export version must be a positive integer; received: {version}")
     target = base / str(version)
     if target.exists():
         raise SeqcoreError(
-            f"export version already exists: {target}; expected a new --version "
+            f"export version already exists: {target}; expected a new version "
             f"(next free: {next_version(base)})"
         )
+    created_base = not base.exists()
     base.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=base))
+    published = False
     try:
         archive = keras.export.ExportArchive()
         for resource in track:
@@ -134,7 +136,10 @@ def export_saved_model(
             _compare(name, expected, outputs[name].numpy(), atol)
         os.chmod(temporary, 0o755)  # TensorFlow Serving may run as another user
         os.replace(temporary, target)
+        published = True
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
+        if created_base and not published:
+            shutil.rmtree(base, ignore_errors=True)
     return target

@@ -15,8 +15,6 @@ def _recurrent_layers(layer):
 
 def _blockers(layer):
     """Reasons a recurrent layer cannot use cuDNN, whatever the hardware."""
-    if isinstance(layer, keras.layers.SimpleRNN):
-        return ["SimpleRNN has no cuDNN kernel"]
     if not isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
         return [f"{type(layer).__name__} has no cuDNN kernel"]
     reasons = []

@@ -99,7 +99,7 @@ class MedianAbsoluteError(keras.metrics.MeanMetricWrapper):
 
 
 @keras.saving.register_keras_serializable(package="seqcore")
-class Forecaster(Task):
+class Forecaster(Task, keras.Model):
     """Forecasts `horizon` steps of the targets, with quantiles, from raw history.
 
     The history's first `num_targets` features are the target series, the

@@ -1,9 +1,10 @@
 """Mask-aware pooling of a recurrent sequence output into one vector."""
 
 import keras
+import numpy as np
 from keras import ops
 
-POOLING_MODES = ("last", "mean", "max", "attention")
+from seqcore.registry import POOLING_MODES
 
 
 @keras.saving.register_keras_serializable(package="seqcore")
@@ -11,7 +12,9 @@ class SequencePooling(keras.layers.Layer):
     """Pools `(batch, steps, features)` into `(batch, features)`, honouring the mask.
 
     Padded steps never change the result: a sequence alone and the same
-    sequence right-padded inside a longer batch pool to the same vector.
+    sequence right-padded inside a longer batch pool to the same vector. A
+    row with no real step at all (e.g. a text of punctuation only) pools to
+    zeros in every mode.
 
     Args:
         mode: `"last"` (the output at the last valid step), `"mean"`,
@@ -64,20 +67,21 @@ class SequencePooling(keras.layers.Layer):
         if mask is None:
             mask = ops.ones(ops.shape(inputs)[:2], dtype="bool")
         mask = ops.cast(mask, "bool")
-        weights = ops.cast(ops.expand_dims(mask, -1), inputs.dtype)
+        steps = ops.expand_dims(mask, -1)
         if self.mode == "mean":
-            total = ops.sum(inputs * weights, axis=1)
-            count = ops.maximum(ops.sum(weights, axis=1), 1.0)
-            return total / count
-        if self.mode == "max":
-            lowest = ops.full_like(inputs, -1e9)
-            return ops.max(ops.where(ops.expand_dims(mask, -1), inputs, lowest), axis=1)
-        if self.mode == "attention":
+            weights = ops.cast(steps, inputs.dtype)
+            pooled = ops.sum(inputs * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
+        elif self.mode == "max":
+            pooled = ops.max(ops.where(steps, inputs, _lowest(inputs.dtype)), axis=1)
+        elif self.mode == "attention":
             scores = ops.matmul(self.score_dense(inputs), ops.expand_dims(self.query, -1))
-            scores = ops.where(ops.expand_dims(mask, -1), scores, ops.full_like(scores, -1e9))
-            attention = ops.softmax(scores, axis=1)
-            return ops.sum(inputs * attention, axis=1)
-        return self._last(inputs, mask)
+            scores = ops.where(steps, scores, _lowest(scores.dtype))
+            weights = ops.cast(ops.softmax(scores, axis=1), inputs.dtype)
+            pooled = ops.sum(inputs * weights, axis=1)
+        else:
+            pooled = self._last(inputs, mask)
+        has_steps = ops.any(mask, axis=1, keepdims=True)
+        return ops.where(has_steps, pooled, ops.zeros_like(pooled))
 
     def _last(self, inputs, mask):
         lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
@@ -102,3 +106,8 @@ class SequencePooling(keras.layers.Layer):
         config = super().get_config()
         config.update({"mode": self.mode, "backward_units": self.backward_units})
         return config
+
+
+def _lowest(dtype):
+    """The most negative finite value of `dtype`: masks out steps without overflowing to -inf."""
+    return float(np.finfo(keras.backend.standardize_dtype(dtype)).min)

@@ -4,6 +4,8 @@ The command line takes its choices from these registries, so registering a
 preset adds a `--backbone` choice everywhere.
 """
 
+import importlib
+
 from seqcore.errors import SeqcoreError
 
 
@@ -48,9 +50,26 @@ class Registry:
         return name in self._entries
 
 
-#: Backbone name -> "module:Class" (imported only when used).
+#: Recurrent cell names, and how a sequence is pooled into one vector.
+CELL_TYPES = ("rnn", "lstm", "gru")
+POOLING_MODES = ("last", "mean", "max", "attention")
+
+#: Backbone name -> "module:Class" (imported only when used, so that this
+#: module and the command line's help stay free of TensorFlow).
 BACKBONES = Registry("backbone")
 BACKBONES.register("recurrent", "seqcore.backbone:RecurrentBackbone")
+
+
+def backbone_class(name):
+    """Imports and returns a registered backbone class.
+
+    Example:
+
+    >>> backbone_class("recurrent").__name__
+    'RecurrentBackbone'
+    """
+    module_name, class_name = BACKBONES.get(name).split(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 #: Preset name -> plain keyword arguments of `RecurrentBackbone`.
 PRESETS = Registry("backbone preset")
@@ -72,11 +91,28 @@ for _name, _kwargs in _PRESETS.items():
 def preset_kwargs(name, defaults=None, **overrides):
     """A preset's backbone arguments: task defaults, then the preset, then non-None overrides.
 
+    A list of cells sets the depth unless `num_layers` is given too, in
+    which case the two must agree.
+
     Example:
 
     >>> preset_kwargs("bigru", defaults={"dropout": 0.3}, units=32)
     {'dropout': 0.3, 'cell': 'gru', 'units': 32, 'bidirectional': True}
+    >>> preset_kwargs("stacked-lstm", cell=["lstm", "gru", "rnn"])["num_layers"]
+    3
     """
     kwargs = {**(defaults or {}), **PRESETS.get(name)}
-    kwargs.update({key: value for key, value in overrides.items() if value is not None})
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    if isinstance(overrides.get("cell"), (list, tuple)) and "num_layers" not in overrides:
+        kwargs.pop("num_layers", None)
+    kwargs.update(overrides)
+    cells = kwargs.get("cell")
+    if isinstance(cells, (list, tuple)):
+        kwargs.setdefault("num_layers", len(cells))
+        if kwargs["num_layers"] != len(cells):
+            raise SeqcoreError(
+                f"--layers {kwargs['num_layers']} does not match the {len(cells)} cells "
+                f"{','.join(cells)}; expected --layers {len(cells)}, or one cell name "
+                "repeated over every layer"
+            )
     return kwargs

@@ -37,6 +37,18 @@ def write_json(path, data):
     os.replace(temporary, path)
 
 
+def save_model_atomically(model, path):
+    """Saves a Keras model to a temporary file beside `path`, then renames it.
+
+    A kill mid-save leaves the previous file intact (and a `.saving.*`
+    file that `finish_run` removes).
+    """
+    path = Path(path)
+    temporary = path.with_name(".saving." + path.name)
+    model.save(temporary)
+    os.replace(temporary, path)
+
+
 def read_json(path):
     with open(path, encoding="utf-8") as file:
         return json.load(file)
@@ -59,8 +71,11 @@ class RunDir:
         self.path = Path(path)
         self.work = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
 
-    def start(self, resume=False, overwrite=False):
-        """Prepares `work` for a fresh run, or checks there is one to resume."""
+    def check(self, resume=False, overwrite=False):
+        """Raises `SeqcoreError` unless `start` with the same arguments can go ahead.
+
+        Call it before slow work (loading data), so a wrong `--out` fails at once.
+        """
         if resume:
             if not (self.work / "config.json").is_file():
                 raise SeqcoreError(
@@ -73,12 +88,18 @@ class RunDir:
                 f"run directory already exists: {self.path}; expected a new "
                 "--out path, or --overwrite to replace it"
             )
+        if self.work.exists() and not overwrite:
+            raise SeqcoreError(
+                f"an interrupted run is in {self.work}; expected --resume to "
+                "finish it, or --overwrite to start again"
+            )
+
+    def start(self, resume=False, overwrite=False):
+        """Prepares `work` for a fresh run, or checks there is one to resume."""
+        self.check(resume=resume, overwrite=overwrite)
+        if resume:
+            return
         if self.work.exists():
-            if not overwrite:
-                raise SeqcoreError(
-                    f"an interrupted run is in {self.work}; expected --resume to "
-                    "finish it, or --overwrite to start again"
-                )
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
 

@@ -1,22 +1,57 @@
 """Loading `.keras` files written by seqcore, with no `custom_objects`.
 
 Keras finds a registered class only once the module that registers it has
-been imported; `load_model` imports them all first.
+been imported. A `.keras` file names, for every object, the module that
+defines it; `load_model` imports those modules (seqcore's and its apps'
+only) and then lets Keras load the file.
 """
 
 import importlib
+import json
+import zipfile
 
 import keras
 
-#: Modules whose import registers Keras-serializable classes and functions.
-#: A task app adds its preprocessing module here.
-REGISTERING_MODULES = [
-    "seqcore.pooling",
-    "seqcore.backbone",
-    "seqcore.classifier",
-    "seqcore.forecaster",
-    "apps.sentiment.preprocessing",
-]
+from seqcore.errors import SeqcoreError
+
+#: Only modules of these packages are imported on behalf of a model file.
+TRUSTED_PACKAGES = ("seqcore", "apps")
+
+
+def registering_modules(path):
+    """The seqcore / app modules that a `.keras` file's objects come from.
+
+    Example:
+
+    >>> import tempfile, numpy as np
+    >>> from seqcore.backbone import RecurrentBackbone
+    >>> path = tempfile.mkdtemp() + "/backbone.keras"
+    >>> RecurrentBackbone(cell="gru", units=2, num_features=1).save(path)
+    >>> registering_modules(path)
+    ['seqcore.backbone']
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise SeqcoreError(
+            f"cannot read model file {path}: {error}; expected a .keras file written by seqcore"
+        ) from None
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            module = node.get("module")
+            if isinstance(module, str) and module.split(".")[0] in TRUSTED_PACKAGES:
+                found.add(module)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return sorted(found)
 
 
 def load_model(path, compile=False):
@@ -27,9 +62,13 @@ def load_model(path, compile=False):
 
     Example:
 
-    >>> # model = load_model("runs/sentiment/model.keras")
-    >>> # model.predict(["What a great film!"])
+    >>> import tempfile, numpy as np
+    >>> from seqcore.backbone import RecurrentBackbone
+    >>> path = tempfile.mkdtemp() + "/backbone.keras"
+    >>> RecurrentBackbone(cell="lstm", units=2, num_features=1).save(path)
+    >>> load_model(path)(np.ones((1, 3, 1), "float32"))["pooled_output"].shape
+    TensorShape([1, 2])
     """
-    for module in REGISTERING_MODULES:
+    for module in registering_modules(path):
         importlib.import_module(module)
     return keras.saving.load_model(path, compile=compile)

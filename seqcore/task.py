@@ -4,17 +4,25 @@ import keras
 import tensorflow as tf
 
 
-class Task(keras.Model):
-    """Base class of task models (classifier, forecaster, language model).
+class Task:
+    """Mixin of task models (classifier, forecaster, language model).
 
-    A task is a functional model over preprocessed inputs (token ids,
-    features) that also holds the `preprocessor` turning raw inputs (text,
-    audio) into them. `fit`, `evaluate` and `predict` accept raw inputs and
-    run the preprocessor inside `tf.data`, so the model itself stays a pure
-    numeric graph. The preprocessor is saved with the model.
+    A task is a Keras model over preprocessed inputs (token ids, features)
+    that also holds the `preprocessor` turning raw inputs (text, audio) into
+    them. `fit`, `evaluate` and `predict` accept raw inputs and run the
+    preprocessor inside `tf.data`, so the model itself stays a pure numeric
+    graph. The preprocessor is saved with the model.
 
-    Subclasses build their functional graph, call `super().__init__` with
-    it, then set `self.preprocessor`.
+    Subclass it together with `keras.Model`: `class MyTask(Task,
+    keras.Model)`. It is a mixin, not a `keras.Model` subclass, because
+    Keras rewrites the base classes of a model built functionally
+    (`inputs=`, `outputs=`) in place, which would turn every other task
+    sharing that base into a functional model too.
+
+    Example:
+
+    >>> class Regressor(Task, keras.Model):
+    ...     pass
     """
 
     preprocessor = None

@@ -11,16 +11,21 @@ import contextlib
 import csv
 import os
 import platform
+import shutil
 
 import keras
 import tensorflow as tf
 
-from seqcore.callbacks import BestModelCheckpoint, NanGuard
+from seqcore.callbacks import BestModelCheckpoint, NanGuard, ResumableBackup
 from seqcore.errors import SeqcoreError
-from seqcore.runs import write_json
+from seqcore.runs import save_model_atomically, write_json
 from seqcore.saving import load_model
 
 INITIAL_MODEL = "initial.keras"
+#: Written once `fit` has ended, so a resumed run goes straight to its metrics.
+FIT_DONE = "fit_done.json"
+#: Scratch files of a run in progress, removed by `finish_run`.
+SCRATCH = (INITIAL_MODEL, FIT_DONE, "model.keras.best.json", "backup")
 
 
 def environment():
@@ -51,12 +56,6 @@ def discard_on_error(run, resume):
         if not resume:
             run.discard()
         raise
-
-
-def _save_atomically(model, path):
-    temporary = path.with_name(".saving." + path.name)
-    model.save(temporary)
-    os.replace(temporary, path)
 
 
 def _dedupe_history(path):
@@ -135,15 +134,15 @@ def run_training(
         model = load_model(work / INITIAL_MODEL, compile=False)
     else:
         model = build_model()
-        _save_atomically(model, work / INITIAL_MODEL)
+        save_model_atomically(model, work / INITIAL_MODEL)
     model.compile()
 
+    if resume and (work / FIT_DONE).is_file():
+        return _best_model(work)
     nan_guard = NanGuard()
     callbacks = [
         nan_guard,
-        keras.callbacks.BackupAndRestore(
-            str(work / "backup"), save_freq=backup_every, double_checkpoint=True
-        ),
+        ResumableBackup(str(work / "backup"), save_freq=backup_every),
         BestModelCheckpoint(work / "model.keras", monitor=monitor, mode=mode),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience),
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
@@ -165,7 +164,12 @@ def run_training(
         )
     _dedupe_history(work / "history.csv")
     if not (work / "model.keras").is_file():
-        _save_atomically(model, work / "model.keras")
+        save_model_atomically(model, work / "model.keras")
+    write_json(work / FIT_DONE, {"epochs": epochs})
+    return _best_model(work)
+
+
+def _best_model(work):
     best = load_model(work / "model.keras")
     best.compile()
     return best
@@ -174,6 +178,9 @@ def run_training(
 def finish_run(run, metrics):
     """Writes `metrics.json`, removes training scratch files, moves the run into place."""
     write_json(run.work / "metrics.json", metrics)
-    for scratch in (INITIAL_MODEL, "model.keras.best.json"):
-        (run.work / scratch).unlink(missing_ok=True)
+    for name in SCRATCH:
+        shutil.rmtree(run.work / name, ignore_errors=True)
+        (run.work / name).unlink(missing_ok=True)
+    for leftover in run.work.glob(".saving.*"):
+        leftover.unlink()
     return run.finalize()

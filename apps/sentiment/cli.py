@@ -6,7 +6,7 @@ import sys
 import click
 
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, training_options
+from seqcore.cli.options import backbone_options, refuse_options_with_resume, training_options
 
 
 @click.group(cls=SeqcoreGroup)
@@ -36,6 +36,7 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, re
     """
     from apps.sentiment import commands
 
+    refuse_options_with_resume(click.get_current_context(), resume)
     config = commands.resolve_config(
         data=data,
         text_column=text_col,
@@ -55,15 +56,23 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, re
 
 @cli.command()
 @click.argument("run_dir", type=click.Path())
-@click.option("--data", help="Evaluate on this source instead of the run's own test split.")
-@click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
+@click.option(
+    "--data",
+    help="Evaluate on another labelled source instead: its test split if it has one, else all of it.",
+)
+@click.option("--text-col", help="Text column of --data (default: the run's).")
+@click.option("--label-col", help="Label column of --data (default: the run's).")
+@click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True,
+              help="Which split of the run's own data.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def evaluate(run_dir, data, split, as_json):
+def evaluate(run_dir, data, text_col, label_col, split, as_json):
     """Print accuracy, precision, recall, F1 and the confusion matrix of RUN_DIR."""
     from apps.sentiment import commands
     from seqcore.metrics import format_classification_metrics
 
-    metrics = commands.evaluate(run_dir, data=data, split=split)
+    metrics = commands.evaluate(
+        run_dir, data=data, split=split, text_column=text_col, label_column=label_col
+    )
     click.echo(json.dumps(metrics, indent=2) if as_json else format_classification_metrics(metrics))
 
 

@@ -82,12 +82,14 @@ def resolve_config(
 
 def _absolute_if_path(source):
     """Stores file and folder sources absolutely, so `evaluate` works from anywhere."""
-    return str(Path(source).resolve()) if Path(source).exists() else source
+    if sentiment_data.is_builtin(source) or not Path(source).exists():
+        return source
+    return str(Path(source).resolve())
 
 
-def _load_splits(data_config, source=None):
+def _load_splits(data_config):
     return sentiment_data.load_splits(
-        source or data_config["source"],
+        data_config["source"],
         text_column=data_config["text_column"],
         label_column=data_config["label_column"],
         limit=data_config["limit"],
@@ -131,7 +133,7 @@ def default_run_dir():
     return Path("runs") / f"{TASK}-{stamp}"
 
 
-def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50):
+def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50, callbacks=()):
     """Trains a classifier and writes a finished run directory.
 
     Args:
@@ -140,6 +142,9 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         out: the run directory (default `runs/sentiment-<timestamp>`).
         resume: finish the interrupted run in `<out>.partial`.
         overwrite: replace an existing run at `out`.
+        verbose: Keras `fit` verbosity.
+        backup_every: batches between resumable backups.
+        callbacks: extra Keras callbacks for `fit`.
 
     Returns:
         `(run_path, metrics)`.
@@ -150,13 +155,13 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
     if resume and out is None:
         raise SeqcoreError("--resume needs --out: the run directory to finish")
     run = RunDir(out or default_run_dir())
+    run.check(resume=resume, overwrite=overwrite)
     if resume:
-        run.start(resume=True)
         config = read_json(run.work / "config.json")
     splits = _load_splits(config["data"])
-    config = {**config, "class_names": splits.class_names, "source": splits.source}
-    if not resume:
-        run.start(overwrite=overwrite)
+    config = {**config, "class_names": splits.class_names}
+    config["data"] = {**config["data"], "description": splits.source}
+    run.start(resume=resume, overwrite=overwrite)
 
     from apps.sentiment.model import build_classifier
 
@@ -175,6 +180,7 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             seed=training["seed"],
             verbose=verbose,
             backup_every=backup_every,
+            extra_callbacks=callbacks,
         )
         metrics = {
             "test": _classification_report(model, splits.test_texts, splits.test_labels),
@@ -201,20 +207,37 @@ def load_run_model(run_dir):
     return load_model(Path(run_dir) / "model.keras")
 
 
-def evaluate(run_dir, data=None, split="test"):
-    """Metrics of a run's model on a split of its data (or of `data`)."""
+def evaluate(run_dir, data=None, split="test", text_column=None, label_column=None):
+    """Metrics of a run's model on a split of its own data, or on all of `data`.
+
+    Args:
+        run_dir: a finished run directory.
+        data: another labelled source; its own test split if it has one
+            (TFDS, an aclImdb-style folder), otherwise every example.
+        split: `"test"` or `"validation"` of the run's own data.
+        text_column: column of `data` holding the text (default: the run's).
+        label_column: column of `data` holding the label (default: the run's).
+    """
     config = open_run(run_dir)
     model = load_run_model(run_dir)
-    splits = _load_splits(config["data"], source=data)
-    if splits.class_names != model.class_names:
+    if data is None:
+        splits = _load_splits(config["data"])
+        texts = getattr(splits, f"{split}_texts")
+        labels = getattr(splits, f"{split}_labels")
+        return _classification_report(model, texts, labels)
+    texts, names, description = sentiment_data.load_examples(
+        data,
+        text_column=text_column or config["data"]["text_column"],
+        label_column=label_column or config["data"]["label_column"],
+    )
+    unknown = sorted(set(names) - set(model.class_names))
+    if unknown:
         raise SeqcoreError(
-            f"the classes of {data or config['data']['source']} "
-            f"({', '.join(splits.class_names)}) differ from the model's; expected: "
-            f"{', '.join(model.class_names)}"
+            f"labels of {description} are not the model's classes; expected: "
+            f"{', '.join(model.class_names)}; received: {', '.join(unknown)}"
         )
-    texts = getattr(splits, f"{split}_texts")
-    labels = getattr(splits, f"{split}_labels")
-    return _classification_report(model, texts, labels)
+    index = {name: i for i, name in enumerate(model.class_names)}
+    return _classification_report(model, texts, np.array([index[name] for name in names]))
 
 
 def gather_texts(texts=(), file=None, stdin=None):
@@ -223,7 +246,7 @@ def gather_texts(texts=(), file=None, stdin=None):
     if file is not None:
         texts += sentiment_data.read_texts(file)
     elif not texts and stdin is not None and not stdin.isatty():
-        texts = [line.strip() for line in stdin if line.strip()]
+        texts = sentiment_data.read_texts("-", required=False)
     if not texts:
         raise SeqcoreError(
             "no input text; expected TEXT arguments, --file PATH, or lines on stdin"
@@ -231,6 +254,12 @@ def gather_texts(texts=(), file=None, stdin=None):
     for position, text in enumerate(texts, start=1):
         if not text.strip():
             raise SeqcoreError(f"input {position} is empty; expected non-empty text")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SeqcoreError(
+                f"input {position} is not valid UTF-8; expected UTF-8 text; received: {text!r}"
+            ) from None
     return texts
 
 
@@ -275,11 +304,21 @@ def _predict_export(path, texts):
     from seqcore.export import resolve_version_dir
 
     loaded = tf.saved_model.load(str(resolve_version_dir(path)))
-    outputs = loaded.signatures["serving_default"](text=tf.constant(texts))
+    signature = loaded.signatures.get("serving_default")
+    if signature is None or "text" not in signature.structured_input_signature[1]:
+        raise SeqcoreError(
+            f"not a sentiment export: {path}; expected a serving_default signature "
+            "with a `text` input"
+        )
+    outputs = signature(text=tf.constant(texts))
     labels = [label.decode("utf-8") for label in outputs["label"].numpy()]
-    metadata = loaded.signatures["metadata"]()
-    class_names = [name.decode("utf-8") for name in metadata["class_names"].numpy()]
-    return labels, outputs["probabilities"].numpy(), class_names
+    probabilities = outputs["probabilities"].numpy()
+    if "metadata" in loaded.signatures:
+        names = loaded.signatures["metadata"]()["class_names"].numpy()
+        class_names = [name.decode("utf-8") for name in names]
+    else:  # exported elsewhere: name the columns by index
+        class_names = [str(i) for i in range(probabilities.shape[-1])]
+    return labels, probabilities, class_names
 
 
 def export(run_dir, export_base, version=None):
@@ -308,6 +347,7 @@ def format_predictions(predictions, as_json=False):
         return "\n".join(json.dumps(p) for p in predictions)
     lines = []
     for p in predictions:
-        text = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
+        text = " ".join(p["text"].split())  # one line per input, whatever the text holds
+        text = text if len(text) <= 60 else text[:57] + "..."
         lines.append(f"{p['label']}\t{p['probabilities'][p['label']]:.3f}\t{text}")
     return "\n".join(lines)

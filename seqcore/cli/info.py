@@ -14,9 +14,13 @@ from seqcore.cli.group import SeqcoreCommand
 def backbones(features):
     """List backbone classes and presets with their parameter counts."""
     from seqcore.backbone import RecurrentBackbone
-    from seqcore.registry import BACKBONES, PRESETS
+    from seqcore.registry import BACKBONES, PRESETS, backbone_class
 
-    click.echo("backbones: " + ", ".join(BACKBONES.names()))
+    click.echo("backbones:")
+    for name in BACKBONES.names():
+        cls = backbone_class(name)
+        summary = (cls.__doc__ or "").strip().splitlines()[0]
+        click.echo(f"  {name:<12}{cls.__module__}.{cls.__name__}: {summary}")
     click.echo(f"\npresets (parameters for {features} input features):")
     click.echo(f"{'preset':<14}{'cells':<12}{'layers':>7}{'units':>7}  {'direction':<14}{'parameters':>11}")
     for name in PRESETS.names():

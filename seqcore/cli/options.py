@@ -2,20 +2,17 @@
 
 import click
 
-from seqcore.registry import PRESETS
-
-CELL_NAMES = ("rnn", "lstm", "gru")
-POOLING_NAMES = ("last", "mean", "max", "attention")
+from seqcore.registry import CELL_TYPES, POOLING_MODES, PRESETS
 
 
 def _parse_cells(ctx, param, value):
     if value is None:
         return None
     cells = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = [name for name in cells if name not in CELL_NAMES]
+    unknown = [name for name in cells if name not in CELL_TYPES]
     if not cells or unknown:
         raise click.BadParameter(
-            f"expected one of {', '.join(CELL_NAMES)} or a comma-separated list "
+            f"expected one of {', '.join(CELL_TYPES)} or a comma-separated list "
             f"such as lstm,gru; received: {value!r}"
         )
     return cells if len(cells) > 1 else cells[0]
@@ -53,7 +50,7 @@ def backbone_options(default_preset):
             ),
             click.option(
                 "--pooling",
-                type=click.Choice(POOLING_NAMES),
+                type=click.Choice(POOLING_MODES),
                 help="How the sequence is summarized for the head.",
             ),
         ]
@@ -90,3 +87,25 @@ def training_options(default_epochs, default_batch_size):
         return command
 
     return decorate
+
+
+def refuse_options_with_resume(ctx, resume, allowed=("out", "resume")):
+    """`--resume` continues a run with its own configuration: other options are an error.
+
+    Example:
+
+    >>> # in a train command: refuse_options_with_resume(click.get_current_context(), resume)
+    """
+    if not resume:
+        return
+    given = [
+        "--" + name.replace("_", "-")
+        for name in ctx.params
+        if name not in allowed
+        and ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    ]
+    if given:
+        raise click.UsageError(
+            "--resume finishes the interrupted run with its own configuration; "
+            f"expected only --out and --resume; received also: {', '.join(given)}"
+        )

@@ -47,3 +47,19 @@ def test_unknown_mode_lists_valid_ones():
 def test_config_round_trip():
     layer = SequencePooling("last", backward_units=3)
     assert SequencePooling.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("mode", ["last", "mean", "max", "attention"])
+def test_a_row_with_no_real_step_pools_to_zeros(mode):
+    x = np.full((2, 3, 4), 5.0, "float32")
+    mask = np.array([[False, False, False], [True, False, False]])
+    pooled = SequencePooling(mode)(x, mask=mask).numpy()
+    np.testing.assert_array_equal(pooled[0], 0.0)
+    np.testing.assert_allclose(pooled[1], 5.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["max", "attention"])
+def test_float16_masking_stays_finite(mode):
+    layer = SequencePooling(mode, dtype="mixed_float16")
+    pooled = layer(X.astype("float16"), mask=MASK).numpy()
+    assert np.all(np.isfinite(pooled))

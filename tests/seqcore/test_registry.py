@@ -35,3 +35,13 @@ def test_every_preset_builds():
     for name in PRESETS.names():
         assert RecurrentBackbone(num_features=2, **PRESETS.get(name)).count_params() > 0
     assert "recurrent" in BACKBONES
+
+
+def test_a_list_of_cells_sets_the_depth():
+    assert preset_kwargs("stacked-lstm", cell=["lstm", "gru", "rnn"])["num_layers"] == 3
+    assert preset_kwargs("lstm", cell=["lstm", "gru"], num_layers=2)["num_layers"] == 2
+
+
+def test_layers_that_contradict_the_cells_name_both_options():
+    with pytest.raises(SeqcoreError, match="--layers 3 does not match the 2 cells lstm,gru; expected --layers 2"):
+        preset_kwargs("lstm-gru", num_layers=3)

@@ -98,3 +98,24 @@ def test_run_killed_mid_epoch_resumes_and_finishes(tmp_path):
     from seqcore.saving import load_model
 
     assert load_model(out / "model.keras").class_names == ["a", "b"]
+
+
+def test_resume_after_fit_ended_goes_straight_to_the_best_model(tmp_path):
+    """A run killed while its final metrics were computed does not train again."""
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(16, 4, 2)).astype("float32")
+    labels = (features[:, 0, 0] > 0).astype("int32")
+    run = RunDir(tmp_path / "run")
+    run.start()
+    run_training(run, {}, _build, _data(features, labels), _data(features, labels), epochs=1, verbose=0)
+    before = _history_epochs(run.work / "history.csv")
+
+    def must_not_build():
+        raise AssertionError("a finished fit was built again")
+
+    model = run_training(run, {}, must_not_build, _data(features, labels), _data(features, labels),
+                         epochs=1, resume=True, verbose=0)
+    assert _history_epochs(run.work / "history.csv") == before
+    assert model.compiled
+    path = finish_run(run, {})
+    assert not (path / "backup").exists() and not (path / "fit_done.json").exists()

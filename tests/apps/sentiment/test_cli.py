@@ -99,13 +99,14 @@ def fails(result, match):
 
 
 def usage_error(result, option):
-    """Asserts click's usage error for `option` (exit 2); returns the output."""
+    """Asserts a one-line usage error for `option` (exit 2); returns the line."""
     assert result.exit_code == 2, (result.exit_code, result.output)
     assert isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
-    assert result.output.startswith("Usage: ")
-    assert result.output.strip().splitlines()[-1].startswith(f"Error: Invalid value for '{option}'")
-    return result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"Error: Invalid value for '{option}'"), result.output
+    return lines[0]
 
 
 def predictions(result):
@@ -172,7 +173,7 @@ def test_train_config_json(run_dir, data_file):
     assert config["preprocessing"] == {"max_tokens": 200, "sequence_length": 16}
     assert config["training"] == {"epochs": 2, "batch_size": 16, "seed": 0, "patience": 2}
     assert config["data"]["source"] == str(data_file)
-    assert config["source"] == f"CSV file {data_file}"
+    assert config["data"]["description"] == f"CSV file {data_file}"
     assert {"seqcore", "tensorflow", "keras", "python"} <= set(config["environment"])
 
 
@@ -406,10 +407,9 @@ def test_saved_model_cli_shows_the_signature(exported):
 
 def test_resume_without_interrupted_run(data_file, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    line = fails(invoke("train", "--data", data_file, "--out", "run", "--resume", *TINY),
-                 "nothing to resume")
+    line = fails(invoke("train", "--out", "run", "--resume"), "nothing to resume")
     assert "run.partial" in line
-    fails(invoke("train", "--data", data_file, "--resume", *TINY), "--resume needs --out")
+    fails(invoke("train", "--resume"), "--resume needs --out")
     assert listing(tmp_path) == []
 
 
@@ -565,3 +565,78 @@ def test_python_m_apps_sentiment_help():
     assert result.stdout.startswith("Usage: ")
     for command in ("train", "evaluate", "predict", "export"):
         assert command in result.stdout
+
+
+# Fixes found in review ---------------------------------------------------------------------------
+
+def test_folder_named_like_a_built_in_does_not_shadow_it(tmp_path, monkeypatch):
+    from apps.sentiment.commands import resolve_config
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "imdb").mkdir()
+    assert resolve_config()["data"]["source"] == "imdb"
+
+
+@pytest.mark.parametrize("via", ["argument", "stdin"])
+def test_predict_refuses_bytes_that_are_not_utf8(run_dir, via):
+    if via == "argument":
+        result = invoke("predict", run_dir, "caf\udce9")  # how Python passes argv byte 0xe9
+    else:
+        result = CliRunner().invoke(seqcore_cli, ["sentiment", "predict", str(run_dir)], input=b"caf\xe9\n")
+    fails(result, "not valid UTF-8")
+
+
+def test_predict_prints_one_line_per_input_even_with_newlines(run_dir):
+    result = ok(invoke("predict", run_dir, "great\nfilm", "bad film"))
+    assert len(result.output.strip().splitlines()) == 2
+
+
+def test_cells_and_layers_that_disagree_fail_before_loading_data(tmp_path):
+    fails(invoke("train", "--data", tmp_path / "missing.csv", "--cell", "lstm,gru", "--layers", "3",
+                 "--out", tmp_path / "run"), "--layers 3 does not match the 2 cells lstm,gru")
+    assert listing(tmp_path) == []
+
+
+def test_resume_refuses_other_options(tmp_path):
+    result = invoke("train", "--out", tmp_path / "run", "--resume", "--epochs", "5")
+    assert result.exit_code == 2
+    assert "received also: --epochs" in result.output
+
+
+def test_interrupted_run_resumes_through_the_cli(tmp_path, data_file):
+    import keras
+
+    from apps.sentiment import commands
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    config = commands.resolve_config(data=str(data_file), epochs=2, units=8, sequence_length=16,
+                                     max_tokens=200, batch_size=16)
+    with pytest.raises(KeyboardInterrupt):
+        commands.train(config, out=tmp_path / "run", verbose=0, callbacks=[Interrupt()])
+    assert (tmp_path / "run.partial").is_dir() and not (tmp_path / "run").exists()
+    ok(invoke("train", "--out", tmp_path / "run", "--resume"))
+    with open(tmp_path / "run" / "history.csv", newline="") as file:
+        assert [row["epoch"] for row in csv.DictReader(file)] == ["0", "1"]
+    assert not (tmp_path / "run.partial").exists()
+
+
+def test_evaluate_on_another_file_uses_all_of_it(run_dir, tmp_path):
+    rows = [("a great film", "positive"), ("a terrible film", "negative")] * 10
+    path = write_csv(tmp_path / "extra.csv", rows, header=("review", "sentiment"))
+    result = ok(invoke("evaluate", run_dir, "--data", path, "--text-col", "review",
+                       "--label-col", "sentiment", "--json"))
+    assert json.loads(result.output)["examples"] == 20
+
+
+def test_evaluate_refuses_labels_the_model_does_not_know(run_dir, tmp_path):
+    path = write_csv(tmp_path / "other.csv", [("fine", "meh"), ("good", "positive")])
+    fails(invoke("evaluate", run_dir, "--data", path), "received: meh")
+
+
+def test_info_reports_a_runs_layers(run_dir):
+    result = ok(CliRunner().invoke(seqcore_cli, ["info", str(run_dir), "--json"]))
+    rows = json.loads(result.output)["fast_path"][str(run_dir)]
+    assert [row["kind"] for row in rows] == ["LSTM"]

@@ -358,3 +358,15 @@ def test_read_texts_bad_input(tmp_path, monkeypatch):
            write(tmp_path / "e.txt", "\n  \n"))
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\xc3"), encoding="utf-8"))
     raises("standard input is not valid UTF-8", read_texts, "-")
+
+
+def test_tsv_quotes_are_text_not_field_delimiters(tmp_path):
+    rows = ["text\tlabel"] + [f"fine film {i}\tpos" for i in range(10)] + [
+        f"dull film {i}\tneg" for i in range(10)] + [
+        '"Unclosed: this starts with a quote\tneg', 'he said "wow" at the end\tpos']
+    path = tmp_path / "quotes.tsv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    splits = load_splits(str(path))
+    texts = splits.train_texts + splits.validation_texts + splits.test_texts
+    assert len(texts) == 22
+    assert '"Unclosed: this starts with a quote' in texts
