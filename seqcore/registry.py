@@ -58,6 +58,7 @@ POOLING_MODES = ("last", "mean", "max", "attention")
 #: module and the command line's help stay free of TensorFlow).
 BACKBONES = Registry("backbone")
 BACKBONES.register("recurrent", "seqcore.backbone:RecurrentBackbone")
+BACKBONES.register("crnn", "seqcore.crnn:ConvRecurrentBackbone")
 
 
 def backbone_class(name):

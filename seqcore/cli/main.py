@@ -11,6 +11,7 @@ from seqcore.cli.group import SeqcoreGroup
     lazy_subcommands={
         "sentiment": "apps.sentiment.cli:cli",
         "forecast": "apps.forecast.cli:cli",
+        "speech": "apps.speech.cli:cli",
         "backbones": "seqcore.cli.info:backbones",
         "info": "seqcore.cli.info:info",
     },

@@ -1,0 +1,192 @@
+"""`seqcore speech ...` / `seqcore-speech ...`: train, evaluate, predict, export, synth."""
+
+import json
+
+import click
+
+from seqcore.cli.group import SeqcoreGroup
+from seqcore.cli.options import backbone_options, training_options
+
+
+def _words(ctx, param, value):
+    if value is None:
+        return None
+    words = [w.strip() for w in value.split(",") if w.strip()]
+    if not words:
+        raise click.BadParameter(f"expected comma-separated words such as yes,no; received: {value!r}")
+    return words
+
+
+def _integers(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        numbers = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        numbers = []
+    if not numbers or any(n < 1 for n in numbers):
+        raise click.BadParameter(f"expected comma-separated positive integers such as 16,32; "
+                                 f"received: {value!r}")
+    return numbers
+
+
+def _set_default(command, name, value):
+    """Changes the default (and help) of a shared option for this task."""
+    for param in command.params:
+        if param.name == name:
+            param.default = value
+
+
+@click.group(cls=SeqcoreGroup)
+def cli():
+    """Keyword spotting: raw audio (WAV) in, keyword label and class probabilities out."""
+
+
+@cli.command()
+@click.option("--data", help="keywords (built-in, synthesized offline; default), tfds:speech_commands, "
+              "tfds:spoken_digit, or a folder of WAV files: one sub-folder per label, or file "
+              "names following --pattern (e.g. FSDD's recordings/).")
+@click.option("--pattern", default="{label}_{speaker}_{index}.wav", show_default=True,
+              help="File-name pattern of a flat folder: {label}, {speaker}, {index}.")
+@click.option("--split-by", type=click.Choice(["speaker", "random", "predefined"]),
+              help="How to split: by speaker (default where speakers are known; no speaker in two "
+              "splits), random, or the source's own lists / TFDS splits (default where present).")
+@click.option("--test-speakers", callback=_words, help="Speakers to hold out for test, e.g. george.")
+@click.option("--keywords", callback=_words, help="Labels to keep as classes; others are dropped, "
+              "or become _unknown_ with --unknown.")
+@click.option("--unknown", is_flag=True, help="Add an _unknown_ class of the non-keyword labels.")
+@click.option("--silence", is_flag=True, help="Add a _silence_ class of generated noise and silence.")
+@click.option("--sample-rate", type=click.IntRange(min=1000), help="Model sample rate in Hz "
+              "(default: the data's own rate; other rates are resampled).")
+@click.option("--clip-seconds", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="Fixed clip length; clips are centred, cropped or zero-padded.")
+@click.option("--features", type=click.Choice(["mfcc", "log-mel"]), default="mfcc", show_default=True)
+@click.option("--frame-ms", type=click.FloatRange(min=1), default=30.0, show_default=True, help="STFT window.")
+@click.option("--hop-ms", type=click.FloatRange(min=1), default=10.0, show_default=True, help="STFT hop.")
+@click.option("--mel-bins", type=click.IntRange(min=2), default=40, show_default=True)
+@click.option("--mfccs", type=click.IntRange(min=1), default=13, show_default=True, help="MFCC coefficients kept.")
+@click.option("--front-end", type=click.Choice(["conv", "none"]), default="conv", show_default=True,
+              help="conv: convolution blocks before the recurrent layers (CRNN); none: recurrent only.")
+@click.option("--conv-filters", callback=_integers, default="16,32", show_default=True,
+              help="Filters of each convolution block.")
+@click.option("--augment/--no-augment", default=True, show_default=True,
+              help="Speed perturbation, time shift and background noise mixing while training.")
+@click.option("--spec-augment/--no-spec-augment", default=True, show_default=True,
+              help="SpecAugment time and frequency masks while training (conv front end).")
+@backbone_options(default_preset="gru")
+@training_options(default_epochs=40, default_batch_size=64)
+def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sample_rate,
+          clip_seconds, features, frame_ms, hop_ms, mel_bins, mfccs, front_end, conv_filters,
+          augment, spec_augment, out, resume, overwrite, **options):
+    """Train a keyword classifier and write a run directory.
+
+    With no --data it trains on the built-in keyword set (yes, no, up, down,
+    left, right, on, off, stop, go), synthesized offline on first use. The
+    default model is a CRNN: two convolution blocks over 13 MFCCs, then a
+    64-unit GRU with mean pooling.
+    """
+    from apps.speech import commands
+
+    config = commands.resolve_config(
+        data=data, pattern=pattern, split_by=split_by, test_speakers=test_speakers,
+        keywords=keywords, unknown=unknown, silence=silence, sample_rate=sample_rate,
+        clip_seconds=clip_seconds, features=features, frame_ms=frame_ms, hop_ms=hop_ms,
+        num_mel_bins=mel_bins, num_mfccs=mfccs, front_end=front_end, conv_filters=conv_filters,
+        augment=augment, spec_augment=spec_augment, **options,
+    )
+    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite)
+    test = metrics["test"]
+    click.echo(f"test accuracy {test['accuracy']:.4f}, F1 {test['f1']:.4f} "
+               f"on {test['examples']} clips; run written to {path}")
+
+
+_set_default(train, "patience", 6)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--data", help="Evaluate on this source instead of the run's own split; its labels "
+              "must be the model's classes (digits 0-9 map to the words zero-nine).")
+@click.option("--split", type=click.Choice(["test", "validation", "train", "all"]),
+              help="Split to evaluate (default: test of the run's data, all of --data).")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def evaluate(run_dir, data, split, as_json):
+    """Print accuracy, per-class recall and the confusion matrix of RUN_DIR."""
+    from apps.speech import commands
+    from seqcore.metrics import format_classification_metrics
+
+    metrics = commands.evaluate(run_dir, data=data, split=split)
+    click.echo(json.dumps(metrics, indent=2) if as_json else format_classification_metrics(metrics))
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.argument("inputs", nargs=-1, type=click.Path())
+@click.option("--resample/--no-resample", default=True, show_default=True,
+              help="Resample WAV files of another rate to the model's, or refuse them.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per clip.")
+def predict(model, inputs, resample, as_json):
+    """Label WAV files (or folders of them) with MODEL, a run directory or an export."""
+    from apps.speech import commands
+
+    results = commands.predict(model, inputs, allow_resample=resample)
+    click.echo(commands.format_predictions(results, as_json=as_json))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.argument("export_base", type=click.Path(file_okay=False))
+@click.option("--version", type=click.IntRange(min=1), help="Version folder to write (default: the next free one).")
+def export(run_dir, export_base, version):
+    """Export RUN_DIR as a SavedModel under EXPORT_BASE/<version>/ for TensorFlow Serving.
+
+    serving_default takes `audio` (float32 [batch, samples] at the model's
+    sample rate) and returns `label` and `probabilities`.
+    """
+    from apps.speech import commands
+
+    path = commands.export(run_dir, export_base, version=version)
+    click.echo(f"exported to {path}")
+    click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--words", callback=_words, default="yes,no,up,down,left,right,on,off,stop,go",
+              show_default=True, help="Comma-separated words to speak.")
+@click.option("--engines", callback=_words, help="espeak-ng, flite, festival (default: every one installed).")
+@click.option("--voices", callback=_words, help="Only these voices (e.g. en-us,slt).")
+@click.option("--variants", default="all", show_default=True,
+              help="espeak-ng voice variants: all, none, or a comma-separated list (m3,f2,klatt).")
+@click.option("--speeds", callback=_integers, default="130,175,220", show_default=True,
+              help="Speaking rates in words per minute.")
+@click.option("--pitches", callback=_integers, default="30,50,70", show_default=True,
+              help="Pitches, 0-99 (espeak-ng scale).")
+@click.option("--full-grid", is_flag=True, help="Speak every speed x pitch combination "
+              "(default: cycle them over variants and words).")
+@click.option("--sample-rate", type=click.IntRange(min=1000), default=16000, show_default=True)
+@click.option("--clip-seconds", type=click.FloatRange(min=0.1), default=1.0, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT folder.")
+def synth(out, words, engines, voices, variants, speeds, pitches, full_grid, sample_rate,
+          clip_seconds, overwrite):
+    """Synthesize spoken keywords into OUT/<word>/<voice>_nohash_<n>.wav, offline.
+
+    Uses every installed English voice of espeak-ng, flite and festival;
+    train on the result with `train --data OUT`.
+    """
+    from apps.speech import commands
+
+    variant_list = {"all": "all", "none": None}.get(variants.strip().lower())
+    if variant_list is None and variants.strip().lower() != "none":
+        variant_list = [v.strip() for v in variants.split(",") if v.strip()]
+    path, manifest = commands.synth(
+        words, out, overwrite=overwrite, engines=engines, voices=voices, variants=variant_list,
+        speeds=tuple(speeds), pitches=tuple(pitches), full_grid=full_grid, sample_rate=sample_rate,
+        clip_seconds=clip_seconds,
+    )
+    click.echo(f"{manifest['clips']} clips of {len(manifest['words'])} words in "
+               f"{len(manifest['speakers'])} voices written to {path}")
+
+
+def main():
+    cli(prog_name="seqcore-speech")

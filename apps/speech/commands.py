@@ -1,0 +1,430 @@
+"""The speech app's commands as plain functions; `cli.py` is a thin layer over them."""
+
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from apps.speech import data as speech_data
+from seqcore.errors import SeqcoreError
+from seqcore.registry import preset_kwargs
+from seqcore.runs import RunDir, open_run
+
+TASK = "speech"
+DEFAULT_BACKBONE = "gru"
+#: Backbone settings of this task that a preset or an option may override.
+BACKBONE_DEFAULTS = {"pooling": "mean"}
+DEFAULT_CONV_FILTERS = (16, 32)
+
+
+def resolve_config(
+    *,
+    data=None,
+    pattern=speech_data.FSDD_PATTERN,
+    split_by=None,
+    test_speakers=None,
+    validation_speakers=None,
+    keywords=None,
+    unknown=False,
+    silence=False,
+    sample_rate=None,
+    clip_seconds=1.0,
+    features="mfcc",
+    frame_ms=30.0,
+    hop_ms=10.0,
+    num_mel_bins=40,
+    num_mfccs=13,
+    front_end="conv",
+    conv_filters=DEFAULT_CONV_FILTERS,
+    conv="2d",
+    spec_augment=True,
+    augment=True,
+    backbone=DEFAULT_BACKBONE,
+    cell=None,
+    units=None,
+    layers=None,
+    bidirectional=None,
+    dropout=None,
+    recurrent_dropout=None,
+    pooling=None,
+    head_dropout=0.2,
+    epochs=40,
+    batch_size=64,
+    seed=0,
+    patience=6,
+):
+    """Task defaults, then the preset, then explicit options: the run's whole configuration.
+
+    `sample_rate=None` means the source's own rate; `train` writes the
+    resolved rate into the run's configuration.
+
+    Example:
+
+    >>> resolve_config(backbone="bigru", units=32)["backbone"]["bidirectional"]
+    True
+    """
+    if front_end not in ("conv", "none"):
+        raise SeqcoreError(f"unknown front end {front_end!r}; expected conv or none")
+    if front_end == "conv":
+        front = {
+            "kind": "conv",
+            "conv": conv,
+            "conv_filters": [int(f) for f in conv_filters],
+            "time_masks": 2 if spec_augment else 0,
+            "time_mask_max": 10,
+            "freq_masks": 2 if spec_augment else 0,
+            "freq_mask_max": max(1, (num_mfccs if features == "mfcc" else num_mel_bins) // 8),
+        }
+    else:
+        front = {"kind": "none"}
+    return {
+        "task": TASK,
+        "data": {
+            "source": data or speech_data.DEFAULT_SOURCE,
+            "pattern": pattern,
+            "split_by": split_by,
+            "test_speakers": list(test_speakers) if test_speakers else None,
+            "validation_speakers": list(validation_speakers) if validation_speakers else None,
+            "keywords": list(keywords) if keywords else None,
+            "unknown": bool(unknown),
+            "silence": bool(silence),
+        },
+        "features": {
+            "sample_rate": sample_rate,
+            "clip_seconds": clip_seconds,
+            "features": features,
+            "frame_ms": frame_ms,
+            "hop_ms": hop_ms,
+            "num_mel_bins": num_mel_bins,
+            "num_mfccs": num_mfccs,
+        },
+        "front_end": front,
+        "preset": backbone,
+        "backbone": preset_kwargs(
+            backbone,
+            defaults=BACKBONE_DEFAULTS,
+            cell=cell,
+            units=units,
+            num_layers=layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            pooling=pooling,
+        ),
+        "head": {"dropout": head_dropout},
+        "augment": (
+            {"speed": 0.15, "shift_ms": 100.0, "noise_probability": 0.8, "noise_volume": 0.1}
+            if augment else None
+        ),
+        "training": {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "seed": seed,
+            "patience": patience,
+        },
+    }
+
+
+def load_splits(config, source=None, clips=None):
+    """The run's splits, rebuilt the same way every time from its configuration."""
+    data = config["data"]
+    return speech_data.load_splits(
+        source or data["source"],
+        sample_rate=config["features"]["sample_rate"],
+        clip_seconds=config["features"]["clip_seconds"],
+        split_by=data["split_by"],
+        test_speakers=data["test_speakers"],
+        validation_speakers=data["validation_speakers"],
+        keywords=data["keywords"],
+        unknown=data["unknown"],
+        silence=data["silence"],
+        pattern=data["pattern"],
+        clips=clips,
+    )
+
+
+def training_dataset(audio, labels, batch_size, seed, augment=None, sample_rate=None):
+    """Shuffled, augmented (time shift, background noise) batches of (waveform, label)."""
+    import tensorflow as tf
+
+    from apps.speech.augment import augmenter
+
+    dataset = tf.data.Dataset.from_tensor_slices((audio, labels))
+    dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    if augment:
+        dataset = dataset.map(
+            augmenter(audio.shape[1], sample_rate, seed=seed, **augment),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.batch(batch_size)
+
+
+def evaluation_dataset(audio, labels, batch_size=256):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((audio, labels)).batch(batch_size)
+
+
+def default_run_dir():
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{TASK}-{stamp}"
+
+
+def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
+          clips=None):
+    """Trains a keyword classifier and writes a finished run directory.
+
+    Args:
+        config: from `resolve_config`; ignored on `resume`, which reads the
+            interrupted run's own configuration.
+        out: the run directory (default `runs/speech-<timestamp>`).
+        resume: finish the interrupted run in `<out>.partial`.
+        overwrite: replace an existing run at `out`.
+        clips: already loaded `Clips` of the source (the benchmark reuses them).
+
+    Returns:
+        `(run_path, metrics)`.
+    """
+    import keras
+
+    from seqcore.runs import read_json
+    from seqcore.training import discard_on_error, finish_run, run_training
+
+    if resume and out is None:
+        raise SeqcoreError("--resume needs --out: the run directory to finish")
+    run = RunDir(out or default_run_dir())
+    if resume:
+        run.start(resume=True)
+        config = read_json(run.work / "config.json")
+    splits = load_splits(config, clips=clips)
+    config = {
+        **config,
+        "features": {**config["features"], "sample_rate": splits.sample_rate},
+        "class_names": splits.class_names,
+        "source": splits.source,
+        "split": {"by": splits.split_by, "speakers": splits.speakers,
+                  "clips": {"train": len(splits.train_labels),
+                            "validation": len(splits.validation_labels),
+                            "test": len(splits.test_labels)}},
+    }
+    if not resume:
+        run.start(overwrite=overwrite)
+
+    from apps.speech.model import build_classifier
+
+    training = config["training"]
+    with discard_on_error(run, resume):
+        started = time.time()
+        model = run_training(
+            run,
+            config,
+            lambda: build_classifier(config, splits.train_audio, splits.class_names),
+            training_dataset(splits.train_audio, splits.train_labels, training["batch_size"],
+                             training["seed"], config["augment"], splits.sample_rate),
+            evaluation_dataset(splits.validation_audio, splits.validation_labels),
+            epochs=training["epochs"],
+            resume=resume,
+            patience=training["patience"],
+            seed=training["seed"],
+            verbose=verbose,
+            backup_every=backup_every,
+            extra_callbacks=[keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=max(1, training["patience"] // 3),
+                min_lr=1e-5, verbose=0)],
+        )
+        train_seconds = round(time.time() - started, 1)
+        metrics = {
+            "test": classification_report(model, splits.test_audio, splits.test_labels),
+            "validation": classification_report(
+                model, splits.validation_audio, splits.validation_labels
+            ),
+            "train_seconds": train_seconds,
+        }
+        return finish_run(run, metrics), metrics
+
+
+def classification_report(model, audio, labels):
+    from seqcore.metrics import classification_metrics
+
+    probabilities = model.predict(audio, batch_size=256, verbose=0)
+    return classification_metrics(labels, probabilities, model.class_names)
+
+
+def load_run_model(run_dir):
+    """Loads a finished run's best model."""
+    import apps.speech.preprocessing  # noqa: F401  (registers the speech layers)
+    import seqcore.crnn  # noqa: F401
+    from seqcore.saving import load_model
+
+    open_run(run_dir)
+    return load_model(Path(run_dir) / "model.keras", compile=False)
+
+
+def map_labels(clips, class_names):
+    """Maps a source's labels onto a model's classes, or refuses an unknown label.
+
+    Digits map to the digit words (`7` -> `seven`) when the model knows the
+    words and not the digits; any other label maps to `_unknown_` when the
+    model has that class.
+    """
+    known = set(class_names)
+    digit_words = not known & set("0123456789") and set(speech_data.DIGIT_WORDS) & known
+    mapped = []
+    for label in clips.labels:
+        if label not in known and digit_words and label.isdigit() and int(label) < 10:
+            label = speech_data.DIGIT_WORDS[int(label)]
+        if label not in known:
+            if speech_data.UNKNOWN not in known:
+                raise SeqcoreError(
+                    f"label {label!r} of {clips.description} is not a class of the model; "
+                    f"expected one of: {', '.join(class_names)}"
+                )
+            label = speech_data.UNKNOWN
+        mapped.append(label)
+    clips.labels = mapped
+    return clips
+
+
+def evaluate(run_dir, data=None, split=None):
+    """Metrics of a run's model on a split of its own data, or on all of `data`.
+
+    Args:
+        run_dir: a finished run.
+        data: another source (folder, `keywords`, `tfds:NAME`); its labels
+            must be classes of the model (digits map to digit words).
+        split: `test` (default for the run's data), `validation`, `train`
+            or `all` (default for `data`).
+    """
+    config = open_run(run_dir)
+    model = load_run_model(run_dir)
+    names = model.class_names
+    rate, clip_samples = model.preprocessor.sample_rate, model.preprocessor.clip_samples
+    if data is None:
+        split = split or "test"
+        if split == "all":
+            raise SeqcoreError("--split all needs --data; expected test, validation or train")
+        splits = load_splits(config)
+        if splits.class_names != names:
+            raise SeqcoreError(f"the classes of {splits.source} ({', '.join(splits.class_names)}) "
+                               f"differ from the model's; expected: {', '.join(names)}")
+        audio, labels = getattr(splits, f"{split}_audio"), getattr(splits, f"{split}_labels")
+        return classification_report(model, audio, labels)
+    split = split or "all"
+    clips = map_labels(speech_data.load_source(data, config["data"]["pattern"]), names)
+    if split == "all":
+        audio = speech_data.prepare(clips, rate, clip_samples)
+        labels = np.array([names.index(label) for label in clips.labels], dtype=np.int32)
+    else:
+        splits = speech_data.load_splits(
+            clips=clips, sample_rate=rate, clip_seconds=clip_samples / rate,
+            pattern=config["data"]["pattern"])
+        audio = getattr(splits, f"{split}_audio")
+        labels = np.array([names.index(splits.class_names[i]) for i in getattr(splits, f"{split}_labels")],
+                          dtype=np.int32)
+    return classification_report(model, audio, labels)
+
+
+def _looks_like_export(path):
+    return path.is_dir() and ((path / "saved_model.pb").is_file() or any(
+        child.name.isdigit() for child in path.iterdir() if child.is_dir()))
+
+
+def predict(model_path, inputs, allow_resample=True):
+    """Labels and class probabilities of WAV files (or folders of them).
+
+    MODEL is a run directory or an export. Clips are resampled to the
+    model's rate (or refused when `allow_resample` is False), mixed down to
+    mono and centred in the model's clip length.
+
+    Returns:
+        A list of dicts: `file`, `label`, `probabilities` (name -> float).
+    """
+    model_path = Path(model_path)
+    if not model_path.exists():
+        raise SeqcoreError(f"model not found: {model_path}; expected a run or export directory")
+    paths = speech_data.gather_audio_paths(inputs)
+    if _looks_like_export(model_path) and not (model_path / "model.keras").is_file():
+        import tensorflow as tf
+
+        from seqcore.export import resolve_version_dir
+
+        loaded = tf.saved_model.load(str(resolve_version_dir(model_path)))
+        metadata = {k: v.numpy() for k, v in loaded.signatures["metadata"]().items()}
+        class_names = [name.decode("utf-8") for name in metadata["class_names"]]
+        rate, clip_samples = int(metadata["sample_rate"]), int(metadata["clip_samples"])
+        audio = _read_clips(paths, rate, clip_samples, allow_resample)
+        outputs = loaded.signatures["serving_default"](audio=tf.constant(audio))
+        probabilities = outputs["probabilities"].numpy()
+        labels = [label.decode("utf-8") for label in outputs["label"].numpy()]
+    else:
+        model = load_run_model(model_path)
+        class_names = model.class_names
+        rate, clip_samples = model.preprocessor.sample_rate, model.preprocessor.clip_samples
+        audio = _read_clips(paths, rate, clip_samples, allow_resample)
+        probabilities = model.predict(audio, batch_size=256, verbose=0)
+        labels = [class_names[i] for i in probabilities.argmax(axis=-1)]
+    return [
+        {"file": str(path), "label": label,
+         "probabilities": {name: float(p) for name, p in zip(class_names, row)}}
+        for path, label, row in zip(paths, labels, probabilities)
+    ]
+
+
+def _read_clips(paths, sample_rate, clip_samples, allow_resample):
+    from seqcore.audio import fit_length
+
+    return np.stack([fit_length(speech_data.read_wav(p, sample_rate, allow_resample), clip_samples)
+                     for p in paths])
+
+
+def export(run_dir, export_base, version=None):
+    """Writes `export_base/<version>/` for TensorFlow Serving; returns its path.
+
+    `serving_default` takes `audio` (float32 [batch, samples] at the model's
+    rate); the `metadata` signature gives `class_names`, `sample_rate` and
+    `clip_samples`.
+    """
+    from apps.speech.model import INPUT_SIGNATURE, sample_audio, serving_function
+    from seqcore.export import export_saved_model
+
+    model = load_run_model(run_dir)
+    pre = model.preprocessor
+    samples = sample_audio(pre.sample_rate, pre.clip_samples)
+    probabilities = model.predict(samples, verbose=0)
+    labels = [model.class_names[i] for i in probabilities.argmax(axis=-1)]
+    return export_saved_model(
+        export_base,
+        serving_function(model),
+        INPUT_SIGNATURE,
+        sample_inputs={"audio": samples},
+        expected_outputs={"probabilities": probabilities, "label": labels},
+        track=[model, model.preprocessor],
+        metadata={"class_names": model.class_names, "sample_rate": pre.sample_rate,
+                  "clip_samples": pre.clip_samples},
+        version=version,
+        atol=1e-4,
+    )
+
+
+def synth(words, out, overwrite=False, progress=None, **options):
+    """Synthesizes a keyword set into `out` (see `apps.speech.synth.synthesize`); returns its manifest."""
+    from apps.speech.synth import synthesize
+
+    path = synthesize(words, out, overwrite=overwrite, progress=progress, **options)
+    return path, json.loads((path / "synth.json").read_text(encoding="utf-8"))
+
+
+def format_predictions(predictions, as_json=False):
+    """One line per clip: label, its probability and the file."""
+    if as_json:
+        return "\n".join(json.dumps(p) for p in predictions)
+    return "\n".join(
+        f"{p['label']}\t{p['probabilities'][p['label']]:.3f}\t{p['file']}" for p in predictions
+    )
+
+
+def write_output(text, stream=sys.stdout):
+    stream.write(text + "\n")

@@ -1,0 +1,327 @@
+"""End-to-end tests of the speech command line: `seqcore-speech` (apps.speech.cli:cli).
+
+One tiny CRNN is trained per module on 60 real FSDD recordings and shared by the
+evaluate / predict / export tests.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from click.testing import CliRunner
+from speech_helpers import SPEAKERS, tone, write_pcm
+
+import apps.speech.preprocessing  # noqa: F401  (registers the speech layers for .keras loading)
+import seqcore.crnn  # noqa: F401
+from apps.speech import commands, data
+from apps.speech.cli import cli
+from seqcore.audio import fit_length
+
+TINY = ["--epochs", "2", "--units", "8", "--conv-filters", "4", "--batch-size", "16",
+        "--mfccs", "13"]
+RUN_FILES = {"model.keras", "config.json", "metrics.json", "history.csv", "logs"}
+TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}
+
+pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="seqcore-speech")
+
+
+def ok(result):
+    if result.exit_code != 0:
+        import traceback
+
+        detail = ""
+        if result.exc_info and not isinstance(result.exception, SystemExit):
+            detail = "".join(traceback.format_exception(*result.exc_info))
+        pytest.fail(f"exit code {result.exit_code}\n{result.output}\n{detail}")
+    return result
+
+
+def fails(result, match):
+    """Asserts a clean one-line `Error: ...` failure; returns the line."""
+    assert result.exit_code == 1, (result.exit_code, result.output, result.exc_info)
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ") and match in lines[0], lines[0]
+    return lines[0]
+
+
+def listing(path):
+    return sorted(p.name for p in Path(path).iterdir())
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    return tmp_path_factory.mktemp("speech_cli")
+
+
+@pytest.fixture(scope="module")
+def trained(work, fsdd_subset):
+    run = work / "runs" / "tiny"
+    result = ok(invoke("train", "--data", fsdd_subset, "--out", run, *TINY))
+    return run, result
+
+
+@pytest.fixture(scope="module")
+def run_dir(trained):
+    return trained[0]
+
+
+@pytest.fixture(scope="module")
+def exported(work, run_dir):
+    base = work / "exports" / "speech"
+    result = ok(invoke("export", run_dir, base))
+    return base / "1", result
+
+
+# train ------------------------------------------------------------------------------------------
+
+def test_train_writes_a_finished_run(trained, fsdd_subset):
+    run, result = trained
+    assert set(listing(run)) == RUN_FILES and listing(run.parent) == ["tiny"]
+    assert result.output.strip().splitlines()[-1].endswith(f"run written to {run}")
+    config = json.loads((run / "config.json").read_text())
+    assert config["task"] == "speech" and config["class_names"] == ["0", "1", "2"]
+    assert config["features"]["sample_rate"] == 8000  # FSDD's own rate, stored with the run
+    assert config["front_end"]["kind"] == "conv" and config["front_end"]["conv_filters"] == [4]
+    assert config["backbone"]["cell"] == "gru" and config["backbone"]["units"] == 8
+    split = config["split"]
+    assert split["by"] == "speaker"
+    groups = [set(split["speakers"][name]) for name in ("train", "validation", "test")]
+    assert set().union(*groups) == set(SPEAKERS) and sum(map(len, groups)) == 5
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert np.array(metrics["test"]["confusion_matrix"]).sum() == split["clips"]["test"]
+
+
+def test_model_stores_feature_settings(run_dir):
+    model = commands.load_run_model(run_dir)
+    pre = model.preprocessor
+    assert (pre.sample_rate, pre.clip_samples, pre.features, pre.num_mfccs) == (8000, 8000, "mfcc", 13)
+    assert type(model.backbone).__name__ == "ConvRecurrentBackbone"
+
+
+# evaluate ---------------------------------------------------------------------------------------
+
+def test_evaluate_json_and_text(run_dir):
+    metrics = json.loads(ok(invoke("evaluate", run_dir, "--json")).output)
+    saved = json.loads((run_dir / "metrics.json").read_text())["test"]
+    assert metrics["confusion_matrix"] == saved["confusion_matrix"]
+    assert set(metrics["per_class"]) == {"0", "1", "2"}
+    assert all("recall" in row for row in metrics["per_class"].values())
+    text = ok(invoke("evaluate", run_dir)).output
+    assert text.startswith("accuracy ") and "confusion matrix" in text
+
+
+def test_evaluate_other_data(run_dir, fsdd_subset):
+    metrics = json.loads(ok(invoke("evaluate", run_dir, "--data", fsdd_subset, "--json")).output)
+    assert metrics["examples"] == 60
+
+
+def test_evaluate_unknown_label(run_dir, tmp_path):
+    for label in ("0", "9"):
+        for n in range(2):
+            write_pcm(tmp_path / f"{label}_ann_{n}.wav", tone(0.3, 8000), 8000)
+    fails(invoke("evaluate", run_dir, "--data", tmp_path), "label '9' of WAV folder")
+
+
+# predict ----------------------------------------------------------------------------------------
+
+def test_predict_files_and_folders(run_dir, fsdd_subset, tmp_path):
+    files = [fsdd_subset / "0_george_0.wav", fsdd_subset / "2_lucas_1.wav"]
+    lines = ok(invoke("predict", run_dir, *files)).output.strip().splitlines()
+    assert len(lines) == 2
+    for line, path in zip(lines, files):
+        label, probability, shown = line.split("\t")
+        assert label in ("0", "1", "2") and 0 < float(probability) <= 1 and shown == str(path)
+    out = [json.loads(l) for l in ok(invoke("predict", run_dir, "--json", fsdd_subset)).output.splitlines()]
+    assert len(out) == 60
+    for p in out:
+        assert sum(p["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_predict_resamples_and_mixes_down(run_dir, fsdd_subset, tmp_path):
+    waveform, _ = data.decode_wav(fsdd_subset / "1_nicolas_2.wav")
+    from seqcore.audio import resample
+
+    stereo = np.stack([resample(waveform, 8000, 16000)] * 2, axis=1)
+    write_pcm(tmp_path / "stereo16k.wav", stereo, 16000, channels=2)
+    native = json.loads(ok(invoke("predict", run_dir, "--json", fsdd_subset / "1_nicolas_2.wav")).output)
+    converted = json.loads(ok(invoke("predict", run_dir, "--json", tmp_path / "stereo16k.wav")).output)
+    np.testing.assert_allclose(list(converted["probabilities"].values()),
+                               list(native["probabilities"].values()), atol=0.02)
+    fails(invoke("predict", run_dir, "--no-resample", tmp_path / "stereo16k.wav"),
+          "sampled at 16000 Hz; expected 8000 Hz")
+
+
+# export -----------------------------------------------------------------------------------------
+
+def test_export_matches_the_keras_model_on_raw_audio(exported, run_dir, fsdd_subset):
+    version, result = exported
+    assert result.output.splitlines()[0] == f"exported to {version}"
+    model = commands.load_run_model(run_dir)
+    clips = [data.read_wav(fsdd_subset / f"{d}_{s}_3.wav") for d, s in ((0, "george"), (2, "yweweler"))]
+    audio = np.stack([fit_length(c, 8000) for c in clips])
+    loaded = tf.saved_model.load(str(version))
+    served = loaded.signatures["serving_default"](audio=tf.constant(audio))
+    np.testing.assert_allclose(served["probabilities"].numpy(), model.predict(audio, verbose=0), atol=1e-4)
+    labels = [model.class_names[i] for i in model.predict(audio, verbose=0).argmax(-1)]
+    assert [l.decode() for l in served["label"].numpy()] == labels
+    # Unpadded clips of another length are centred inside the export exactly as in Python.
+    raw = fit_length(clips[0], 5000)[None]
+    np.testing.assert_allclose(loaded.signatures["serving_default"](audio=tf.constant(raw))["probabilities"],
+                               model.predict(fit_length(raw, 8000), verbose=0), atol=1e-4)
+    metadata = {k: v.numpy() for k, v in loaded.signatures["metadata"]().items()}
+    assert [c.decode() for c in metadata["class_names"]] == ["0", "1", "2"]
+    assert int(metadata["sample_rate"]) == 8000 and int(metadata["clip_samples"]) == 8000
+
+
+def test_features_inside_an_export_equal_python_features(run_dir, fsdd_subset, tmp_path):
+    import keras
+
+    from speech_reference import reference_features
+
+    pre = commands.load_run_model(run_dir).preprocessor
+    archive = keras.export.ExportArchive()
+    archive.track(pre)
+    archive.add_endpoint("features", lambda audio: {"features": pre(audio)},
+                         input_signature=[tf.TensorSpec([None, None], tf.float32, name="audio")])
+    archive.write_out(str(tmp_path / "features"), verbose=False)
+    clip = data.read_wav(fsdd_subset / "1_jackson_2.wav")
+    served = tf.saved_model.load(str(tmp_path / "features")).signatures["features"](
+        audio=tf.constant(clip[None]))["features"].numpy()[0]
+    clip = fit_length(clip, pre.clip_samples)
+    normalized = clip / max(np.abs(clip).max(), 1e-3)  # peak normalization
+    expected = (reference_features(normalized, pre.extractor) - pre.mean.numpy()) / pre.std.numpy()
+    np.testing.assert_allclose(served, expected, atol=1e-4)
+    np.testing.assert_allclose(pre(clip[None]).numpy()[0], expected, atol=1e-4)
+
+
+def test_predict_from_export_matches_run(exported, run_dir, fsdd_subset):
+    version, _ = exported
+    files = [fsdd_subset / "0_jackson_1.wav", fsdd_subset / "1_george_3.wav"]
+    from_run = [json.loads(l) for l in ok(invoke("predict", run_dir, "--json", *files)).output.splitlines()]
+    for model in (version, version.parent):
+        from_export = [json.loads(l) for l in ok(invoke("predict", model, "--json", *files)).output.splitlines()]
+        assert [p["label"] for p in from_export] == [p["label"] for p in from_run]
+
+
+TF_ONLY = r"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("seqcore", "apps"):
+            raise ImportError("blocked: " + name)
+sys.meta_path.insert(0, Block())
+import tensorflow as tf
+serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+args, kwargs = serve.structured_input_signature
+assert list(kwargs) == ["audio"] and kwargs["audio"].dtype == tf.float32, kwargs
+assert kwargs["audio"].shape.as_list() == [None, None]
+out = serve(audio=tf.zeros([2, 8000]))
+assert out["label"].dtype == tf.string and out["label"].shape == [2]
+assert out["probabilities"].dtype == tf.float32 and out["probabilities"].shape == [2, 3]
+print("ok")
+"""
+
+
+def test_export_runs_with_tensorflow_alone(exported, tmp_path):
+    version, _ = exported
+    result = subprocess.run([sys.executable, "-c", TF_ONLY, str(version)], capture_output=True,
+                            text=True, cwd=tmp_path, env=TF_ENV, timeout=180)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
+# Bad input --------------------------------------------------------------------------------------
+
+def bad_folder(tmp_path, case):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    good = [("0", "ann"), ("0", "bob"), ("1", "ann"), ("1", "bob"), ("0", "cy"), ("1", "cy")]
+    for label, speaker in good:
+        write_pcm(folder / f"{label}_{speaker}_0.wav", tone(0.3, 8000), 8000)
+    if case == "undecodable":
+        (folder / "1_dee_0.wav").write_bytes(b"RIFF....WAVEjunk" * 4)
+        return folder, "cannot decode"
+    if case == "empty_file":
+        (folder / "1_dee_0.wav").write_bytes(b"")
+        return folder, "is empty (0 bytes)"
+    if case == "zero_length":
+        write_pcm(folder / "1_dee_0.wav", np.zeros(0), 8000)
+        return folder, "a clip of zero length"
+    if case == "no_audio":
+        for file in folder.iterdir():
+            file.unlink()
+        (folder / "readme.txt").write_text("nothing here")
+        return folder, "has no audio"
+    if case == "one_file_label":
+        write_pcm(folder / "2_ann_0.wav", tone(0.3, 8000), 8000)
+        return folder, "label '2'"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["undecodable", "empty_file", "zero_length", "no_audio", "one_file_label"])
+def test_train_bad_data(case, tmp_path, monkeypatch):
+    folder, message = bad_folder(tmp_path, case)
+    monkeypatch.chdir(tmp_path)
+    fails(invoke("train", "--data", folder, "--out", "run", *TINY), message)
+    fails(invoke("train", "--data", folder, *TINY), message)
+    assert listing(tmp_path) == ["data"]  # no run, run.partial or runs/ left
+
+
+@pytest.mark.parametrize("case", ["undecodable", "empty_file", "zero_length", "no_audio"])
+def test_predict_bad_audio(case, run_dir, tmp_path):
+    folder, message = bad_folder(tmp_path, case)
+    target = folder if case == "no_audio" else folder / "1_dee_0.wav"
+    fails(invoke("predict", run_dir, target), message)
+    assert listing(tmp_path) == ["data"]
+
+
+def test_commands_on_a_folder_that_is_not_a_run(tmp_path, fsdd_subset):
+    folder = tmp_path / "notarun"
+    folder.mkdir()
+    fails(invoke("evaluate", folder), "not a run directory")
+    fails(invoke("predict", folder, fsdd_subset / "0_george_0.wav"), "not a run directory")
+    fails(invoke("export", folder, tmp_path / "base"), "not a run directory")
+    assert listing(tmp_path) == ["notarun"]
+
+
+# synth ------------------------------------------------------------------------------------------
+
+needs_tts = pytest.mark.skipif(
+    not any(shutil.which(b) for b in ("espeak-ng", "flite", "text2wave")),
+    reason="no text-to-speech engine installed (apt-get install espeak-ng flite festival "
+           "festvox-kallpc16k); CI installs them")
+
+
+@needs_tts
+def test_synth_writes_decodable_clips(tmp_path):
+    out = tmp_path / "kw"
+    result = ok(invoke("synth", out, "--words", "yes,no", "--variants", "m3,f2", "--voices",
+                       "en-us,en-gb,slt,kal16,kal_diphone"))
+    assert "clips of 2 words" in result.output
+    manifest = json.loads((out / "synth.json").read_text())
+    assert manifest["failed"] == 0 and manifest["clips"] >= 4
+    assert sorted(p.name for p in out.iterdir()) == ["no", "synth.json", "yes"]
+    files = list(out.rglob("*.wav"))
+    assert len(files) == manifest["clips"]
+    for file in files:
+        waveform, rate = data.decode_wav(file)
+        assert rate == 16000 and waveform.shape == (16000,)
+        assert 0.1 < np.abs(waveform).max() <= 1.0
+        assert "_nohash_" in file.name
+    # Speakers are voices: a speaker split keeps every variant of a voice together.
+    clips = data.load_folder(out)
+    assert all(s.count("-") >= 1 for s in clips.speakers)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    fails(invoke("synth", out, "--words", "yes"), "already exists")
+    fails(invoke("synth", tmp_path / "x", "--words", "two words"), "cannot use 'two words'")

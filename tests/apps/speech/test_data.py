@@ -1,0 +1,195 @@
+"""Tests of the speech app's data loading: WAV decoding, folder layouts, splits, TFDS."""
+
+import re
+
+import numpy as np
+import pytest
+
+from apps.speech import data
+from seqcore.errors import SeqcoreError
+from speech_helpers import SPEAKERS, tone, write_pcm
+
+
+# Decoding ---------------------------------------------------------------------------------------
+
+def test_decode_mono_16_bit(tmp_path):
+    path = write_pcm(tmp_path / "a.wav", tone(0.25, 8000), 8000)
+    waveform, rate = data.decode_wav(path)
+    assert rate == 8000 and waveform.shape == (2000,) and waveform.dtype == np.float32
+    np.testing.assert_allclose(waveform, tone(0.25, 8000), atol=1e-4)
+
+
+def test_stereo_is_mixed_down(tmp_path):
+    left, right = tone(0.1, 8000), np.zeros(800)
+    path = write_pcm(tmp_path / "s.wav", np.stack([left, right], axis=1), 8000, channels=2)
+    waveform, _ = data.decode_wav(path)
+    np.testing.assert_allclose(waveform, left / 2, atol=1e-4)
+
+
+def test_other_rates_are_resampled_or_refused(tmp_path):
+    path = write_pcm(tmp_path / "r.wav", tone(0.5, 22050), 22050)
+    waveform = data.read_wav(path, sample_rate=16000)
+    assert waveform.shape == (8000,)
+    np.testing.assert_allclose(waveform[300:-300], tone(0.5, 16000)[300:-300], atol=2e-3)
+    with pytest.raises(SeqcoreError, match="sampled at 22050 Hz; expected 16000 Hz"):
+        data.read_wav(path, sample_rate=16000, allow_resample=False)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty (0 bytes)"),
+    (b"this is not a wav file at all, just text" * 3, "cannot decode"),
+    ("zero", "a clip of zero length"),
+    ("8bit", "cannot decode"),
+])
+def test_bad_wav_files(tmp_path, content, message):
+    path = tmp_path / "bad.wav"
+    if content == "zero":
+        write_pcm(path, np.zeros(0), 8000)
+    elif content == "8bit":
+        write_pcm(path, tone(0.1, 8000), 8000, width=1)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(SeqcoreError, match=re.escape(message)) as error:
+        data.decode_wav(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_write_wav_round_trip(tmp_path):
+    data.write_wav(tmp_path / "w.wav", tone(0.2, 16000), 16000)
+    waveform, rate = data.decode_wav(tmp_path / "w.wav")
+    assert rate == 16000
+    np.testing.assert_allclose(waveform, tone(0.2, 16000), atol=1e-4)
+
+
+# Folder layouts ---------------------------------------------------------------------------------
+
+def test_fsdd_layout(fsdd_subset):
+    clips = data.load_folder(fsdd_subset)
+    assert len(clips.labels) == 60 and set(clips.labels) == {"0", "1", "2"}
+    assert set(clips.speakers) == set(SPEAKERS) and set(clips.rates) == {8000}
+    assert clips.splits is None
+
+
+def label_folders(root, words=("no", "yes"), speakers=("ann", "bob", "cy", "dee"), rate=16000):
+    for w_index, word in enumerate(words):
+        (root / word).mkdir(parents=True)
+        for s_index, speaker in enumerate(speakers):
+            for n in range(2):
+                write_pcm(root / word / f"{speaker}_nohash_{n}.wav",
+                          tone(0.3, rate, 300 + 200 * w_index + 10 * s_index + n), rate)
+    return root
+
+
+def test_speech_commands_layout_with_lists(tmp_path):
+    root = label_folders(tmp_path / "sc")
+    (root / "_background_noise_").mkdir()
+    write_pcm(root / "_background_noise_" / "white.wav", np.random.default_rng(0).normal(0, .1, 4000), 16000)
+    (root / "validation_list.txt").write_text("yes/ann_nohash_0.wav\nno/ann_nohash_0.wav\n")
+    (root / "testing_list.txt").write_text("yes/bob_nohash_1.wav\nno/bob_nohash_1.wav\n")
+    clips = data.load_folder(root)
+    assert sorted(set(clips.labels)) == ["no", "yes"] and len(clips.labels) == 16
+    assert set(clips.speakers) == {"ann", "bob", "cy", "dee"}
+    splits = data.load_splits(str(root))
+    assert splits.split_by == "predefined"
+    assert (len(splits.train_labels), len(splits.validation_labels), len(splits.test_labels)) == (12, 2, 2)
+
+
+def test_pattern_option(tmp_path):
+    for label in ("on", "off"):
+        for n in range(2):
+            write_pcm(tmp_path / f"spk{n}-{label}.wav", tone(0.2, 8000), 8000)
+    clips = data.load_folder(tmp_path, pattern="{speaker}-{label}.wav")
+    assert sorted(clips.labels) == ["off", "off", "on", "on"]
+    with pytest.raises(SeqcoreError, match="does not match the pattern"):
+        data.load_folder(tmp_path)
+    with pytest.raises(SeqcoreError, match="bad file-name pattern"):
+        data.pattern_regex("{speaker}.wav")
+
+
+def test_folder_with_no_audio(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SeqcoreError, match="has no audio"):
+        data.load_source(str(tmp_path))
+
+
+def test_label_with_one_file(tmp_path):
+    root = label_folders(tmp_path / "sc")
+    (root / "up").mkdir()
+    write_pcm(root / "up" / "ann_nohash_0.wav", tone(0.2, 16000), 16000)
+    with pytest.raises(SeqcoreError, match="label 'up' .* has only 1 clip .*up/ann_nohash_0.wav"):
+        data.load_splits(str(root))
+
+
+def test_missing_source(tmp_path):
+    with pytest.raises(SeqcoreError, match="data folder not found"):
+        data.load_source(str(tmp_path / "nope"))
+
+
+# Splits -----------------------------------------------------------------------------------------
+
+def test_speaker_split_is_disjoint(fsdd_subset):
+    splits = data.load_splits(str(fsdd_subset))
+    assert splits.split_by == "speaker" and splits.sample_rate == 8000
+    groups = [set(splits.speakers[name]) for name in ("train", "validation", "test")]
+    assert all(groups) and set().union(*groups) == set(SPEAKERS)
+    assert not (groups[0] & groups[1] or groups[0] & groups[2] or groups[1] & groups[2])
+    assert splits.train_audio.shape[1] == 8000 and splits.class_names == ["0", "1", "2"]
+    total = len(splits.train_labels) + len(splits.validation_labels) + len(splits.test_labels)
+    assert total == 60
+
+
+def test_named_test_speaker(fsdd_subset):
+    clips = data.load_folder(fsdd_subset)
+    splits = data.load_splits(clips=clips, test_speakers=["lucas"])
+    assert splits.speakers["test"] == ["lucas"] and len(splits.test_labels) == 12
+    assert "lucas" not in splits.speakers["train"] + splits.speakers["validation"]
+    with pytest.raises(SeqcoreError, match="unknown speaker 'zed'"):
+        data.load_splits(clips=clips, test_speakers=["zed"])
+
+
+def test_split_is_deterministic_and_resamples(fsdd_subset):
+    clips = data.load_folder(fsdd_subset)
+    a = data.load_splits(clips=clips, sample_rate=16000, clip_seconds=0.5)
+    b = data.load_splits(clips=clips, sample_rate=16000, clip_seconds=0.5)
+    assert a.train_audio.shape[1] == 8000 and a.sample_rate == 16000
+    np.testing.assert_array_equal(a.test_audio, b.test_audio)
+
+
+def test_random_split_without_speakers(tmp_path):
+    for label in ("a", "b"):
+        for n in range(10):
+            write_pcm(tmp_path / f"{label}_{n}.wav", tone(0.1, 8000, 200 + n), 8000)
+    clips = data.load_folder(tmp_path, pattern="{label}_{index}.wav")
+    splits = data.load_splits(clips=clips)
+    assert splits.split_by == "random"
+    assert len(splits.test_labels) == 2 and sorted(splits.test_labels) == [0, 1]
+    with pytest.raises(SeqcoreError, match="speakers of .* are unknown"):
+        data.load_splits(clips=clips, split_by="speaker")
+
+
+def test_silence_and_unknown_classes(fsdd_subset):
+    clips = data.load_folder(fsdd_subset)
+    splits = data.load_splits(clips=clips, keywords=["1", "2"], unknown=True, silence=True)
+    assert splits.class_names == ["_silence_", "_unknown_", "1", "2"]
+    counts = np.bincount(splits.train_labels, minlength=4)
+    assert counts[1] <= counts[2] and counts[0] > 0
+    silence = splits.train_audio[splits.train_labels == 0]
+    assert np.abs(silence).max() <= 0.1 + 1e-6
+    dropped = data.load_splits(clips=clips, keywords=["1", "2"])
+    assert dropped.class_names == ["1", "2"]
+    with pytest.raises(SeqcoreError, match="keyword '7' is not a label"):
+        data.load_splits(clips=clips, keywords=["7"])
+
+
+# TFDS -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["spoken_digit", "speech_commands"])
+def test_tfds_sources_with_mock_data(name):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    with tfds.testing.mock_data(num_examples=12):
+        clips = data.load_tfds(name)
+    assert len(clips.labels) >= 12
+    assert all(w.dtype == np.float32 and np.abs(w).max() <= 1.0 for w in clips.waveforms)
+    rate = {"spoken_digit": 8000, "speech_commands": 16000}[name]
+    assert set(clips.rates) == {rate}
