@@ -5,6 +5,7 @@ A run that is interrupted (Ctrl-C, SIGKILL, a crash) stays in
 finished run, so nothing half-written is mistaken for a model.
 """
 
+import datetime
 import json
 import os
 import shutil
@@ -118,6 +119,49 @@ class RunDir:
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
         return self.path
+
+
+def default_run_dir(task):
+    """`runs/<task>-<timestamp>`, with a suffix if that name is taken.
+
+    Example:
+
+    >>> str(default_run_dir("sentiment")).startswith("runs/sentiment-")
+    True
+    """
+    stem = f"{task}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    path, number = Path("runs") / stem, 2
+    while path.exists() or RunDir(path).work.exists():
+        path, number = Path("runs") / f"{stem}-{number}", number + 1
+    return path
+
+
+def prepare_run(out, task, resume=False, overwrite=False):
+    """Checks where a training run will go, before any slow work.
+
+    Args:
+        out: the `--out` path, or None for `default_run_dir(task)`.
+        task: the app's name, for the default path.
+        resume: finish the interrupted run in `<out>.partial`.
+        overwrite: replace an existing run at `out`.
+
+    Returns:
+        `(run, stored_config)`: a `RunDir` (not started yet) and, on
+        `resume`, the interrupted run's own configuration (else None).
+
+    Example:
+
+    >>> run, stored = prepare_run("runs/new-demo", "sentiment")
+    >>> str(run.path), stored
+    ('runs/new-demo', None)
+    """
+    if resume and out is None:
+        raise SeqcoreError(
+            "--resume needs --out, the run directory to finish; received no --out"
+        )
+    run = RunDir(out or default_run_dir(task))
+    run.check(resume=resume, overwrite=overwrite)
+    return run, (read_json(run.work / "config.json") if resume else None)
 
 
 def open_run(path):

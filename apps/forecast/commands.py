@@ -1,7 +1,6 @@
 """The forecast app's commands as plain functions; `cli.py` is a thin layer over them."""
 
 import csv
-import datetime
 import io
 import os
 import tempfile
@@ -13,7 +12,7 @@ import numpy as np
 from apps.forecast import data as forecast_data
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
-from seqcore.runs import RunDir, open_run, read_json
+from seqcore.runs import open_run, prepare_run
 
 TASK = "forecast"
 DEFAULT_BACKBONE = "lstm"
@@ -160,11 +159,6 @@ def _check_window(series, window):
         )
 
 
-def default_run_dir():
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{TASK}-{stamp}"
-
-
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
           echo=None):
     """Trains a forecaster and writes a finished run directory.
@@ -182,12 +176,8 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
     """
     from seqcore.training import discard_on_error, finish_run, run_training
 
-    if resume and out is None:
-        raise SeqcoreError("--resume needs --out: the run directory to finish")
-    run = RunDir(out or default_run_dir())
-    if resume:
-        run.start(resume=True)
-        config = read_json(run.work / "config.json")
+    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite)
+    config = stored or config
     series = load_data(config["data"])
     for warning in series.warnings:
         (echo or (lambda line: None))(warning)
@@ -204,8 +194,7 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         "step": series.step,
         "source": series.source,
     }
-    if not resume:
-        run.start(overwrite=overwrite)
+    run.start(resume=resume, overwrite=overwrite)
 
     from apps.forecast.model import build_forecaster
 
@@ -282,7 +271,6 @@ def _compare(model, series, split, window, history, truth, segments, quantiles):
 
 def load_run_model(run_dir):
     """Loads a finished run's best model and its configuration."""
-    import seqcore.forecaster  # noqa: F401  (registers the classes before loading)
     from seqcore.saving import load_model
 
     config = open_run(run_dir)

@@ -1,6 +1,5 @@
 """The sentiment app's commands as plain functions; `cli.py` is a thin layer over them."""
 
-import datetime
 import json
 import time
 from pathlib import Path
@@ -10,7 +9,7 @@ import numpy as np
 from apps.sentiment import data as sentiment_data
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
-from seqcore.runs import RunDir, open_run
+from seqcore.runs import open_run, prepare_run
 
 TASK = "sentiment"
 DEFAULT_BACKBONE = "lstm"
@@ -128,11 +127,6 @@ def _dataset(texts, labels, batch_size, shuffle_seed=None):
     return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
 
-def default_run_dir():
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{TASK}-{stamp}"
-
-
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50, callbacks=()):
     """Trains a classifier and writes a finished run directory.
 
@@ -149,15 +143,10 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
     Returns:
         `(run_path, metrics)`.
     """
-    from seqcore.runs import read_json
     from seqcore.training import discard_on_error, finish_run, run_training
 
-    if resume and out is None:
-        raise SeqcoreError("--resume needs --out: the run directory to finish")
-    run = RunDir(out or default_run_dir())
-    run.check(resume=resume, overwrite=overwrite)
-    if resume:
-        config = read_json(run.work / "config.json")
+    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite)
+    config = stored or config
     splits = _load_splits(config["data"])
     config = {**config, "class_names": splits.class_names}
     config["data"] = {**config["data"], "description": splits.source}

@@ -3,7 +3,7 @@
 import shutil
 
 import pytest
-from speech_helpers import FSDD, SPEAKERS
+from tests.apps.speech.speech_helpers import FSDD, SPEAKERS
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from click.testing import CliRunner
-from speech_helpers import SPEAKERS, tone, write_pcm
+from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm
 
 import apps.speech.preprocessing  # noqa: F401  (registers the speech layers for .keras loading)
 import seqcore.crnn  # noqa: F401
@@ -188,7 +188,7 @@ def test_export_matches_the_keras_model_on_raw_audio(exported, run_dir, fsdd_sub
 def test_features_inside_an_export_equal_python_features(run_dir, fsdd_subset, tmp_path):
     import keras
 
-    from speech_reference import reference_features
+    from tests.apps.speech.speech_reference import reference_features
 
     pre = commands.load_run_model(run_dir).preprocessor
     archive = keras.export.ExportArchive()

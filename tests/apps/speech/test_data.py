@@ -7,7 +7,7 @@ import pytest
 
 from apps.speech import data
 from seqcore.errors import SeqcoreError
-from speech_helpers import SPEAKERS, tone, write_pcm
+from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm
 
 
 # Decoding ---------------------------------------------------------------------------------------
