@@ -5,7 +5,7 @@ import json
 import click
 
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, training_options
+from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
 
 
 def _warn(line):
@@ -49,6 +49,7 @@ def train(data, time_col, target, features, id_col, out, resume, overwrite, **op
     from apps.forecast import commands
     from apps.forecast.metrics import format_report
 
+    refuse_options_with_resume(click.get_current_context(), resume)
     config = commands.resolve_config(
         data=data, time_column=time_col, target=target, features=features, id_column=id_col,
         **options,
@@ -97,17 +98,7 @@ def predict(model, history, output, plot, time_col):
         click.echo(text, nl=False)
 
 
-@cli.command()
-@click.argument("run_dir", type=click.Path())
-@click.argument("export_base", type=click.Path(file_okay=False))
-@click.option("--version", type=click.IntRange(min=1), help="Version folder to write (default: the next free one).")
-def export(run_dir, export_base, version):
-    """Export RUN_DIR as a SavedModel under EXPORT_BASE/<version>/ for TensorFlow Serving."""
-    from apps.forecast import commands
-
-    path = commands.export(run_dir, export_base, version=version)
-    click.echo(f"exported to {path}")
-    click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
+cli.add_command(export_command("apps.forecast.commands"))
 
 
 def main():

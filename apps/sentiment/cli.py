@@ -6,7 +6,7 @@ import sys
 import click
 
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, refuse_options_with_resume, training_options
+from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
 
 
 @click.group(cls=SeqcoreGroup)
@@ -92,17 +92,7 @@ def predict(model, texts, file, as_json):
     click.echo(commands.format_predictions(commands.predict(model, inputs), as_json=as_json))
 
 
-@cli.command()
-@click.argument("run_dir", type=click.Path())
-@click.argument("export_base", type=click.Path(file_okay=False))
-@click.option("--version", type=click.IntRange(min=1), help="Version folder to write (default: the next free one).")
-def export(run_dir, export_base, version):
-    """Export RUN_DIR as a SavedModel under EXPORT_BASE/<version>/ for TensorFlow Serving."""
-    from apps.sentiment import commands
-
-    path = commands.export(run_dir, export_base, version=version)
-    click.echo(f"exported to {path}")
-    click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
+cli.add_command(export_command("apps.sentiment.commands"))
 
 
 def main():

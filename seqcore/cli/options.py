@@ -109,3 +109,35 @@ def refuse_options_with_resume(ctx, resume, allowed=("out", "resume")):
             "--resume finishes the interrupted run with its own configuration; "
             f"expected only --out and --resume; received also: {', '.join(given)}"
         )
+
+
+def export_command(commands_module):
+    """The `export RUN_DIR EXPORT_BASE [--version N]` command of an app.
+
+    Args:
+        commands_module: dotted name of the app's module with an
+            `export(run_dir, export_base, version=None)` function, imported
+            only when the command runs.
+
+    Example:
+
+    >>> command = export_command("apps.sentiment.commands")
+    >>> command.name
+    'export'
+    """
+    from seqcore.cli.group import SeqcoreCommand
+
+    @click.command(name="export", cls=SeqcoreCommand)
+    @click.argument("run_dir", type=click.Path())
+    @click.argument("export_base", type=click.Path(file_okay=False))
+    @click.option("--version", type=click.IntRange(min=1),
+                  help="Version folder to write (default: the next free one).")
+    def export(run_dir, export_base, version):
+        """Export RUN_DIR as a SavedModel under EXPORT_BASE/<version>/ for TensorFlow Serving."""
+        import importlib
+
+        path = importlib.import_module(commands_module).export(run_dir, export_base, version=version)
+        click.echo(f"exported to {path}")
+        click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
+
+    return export
