@@ -14,6 +14,7 @@ from seqcore.cli.group import SeqcoreGroup
         "speech": "apps.speech.cli:cli",
         "backbones": "seqcore.cli.info:backbones",
         "info": "seqcore.cli.info:info",
+        "serve": "seqcore.cli.serve:serve",
     },
 )
 @click.version_option(__version__, prog_name="seqcore")
