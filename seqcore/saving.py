@@ -57,8 +57,10 @@ def registering_modules(path):
 def load_model(path, compile=False):
     """Loads a seqcore `.keras` model file, for inference unless `compile=True`.
 
-    The optimizer state is not restored by default; call `model.compile()`
-    (a task's defaults) before training further.
+    Loading runs in Keras' safe mode: a file that would need code to be
+    deserialized (a `Lambda` layer holding Python bytecode) is refused with
+    `SeqcoreError`. The optimizer state is not restored by default; call
+    `model.compile()` (a task's defaults) before training further.
 
     Example:
 
@@ -71,4 +73,12 @@ def load_model(path, compile=False):
     """
     for module in registering_modules(path):
         importlib.import_module(module)
-    return keras.saving.load_model(path, compile=compile)
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except ValueError as error:
+        if "safe_mode" not in str(error):
+            raise
+        raise SeqcoreError(
+            f"refusing to load {path}: it needs unsafe deserialization (code in a Lambda "
+            "layer); expected a model made only of registered layers"
+        ) from None

@@ -40,3 +40,14 @@ def test_fresh_process_loads_with_no_custom_objects(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "['a', 'b']", result.stderr
+
+
+def test_a_model_that_needs_unsafe_deserialization_is_refused(tmp_path):
+    import keras
+
+    from seqcore.saving import load_model
+
+    path = tmp_path / "lambda.keras"
+    keras.Sequential([keras.Input((2,)), keras.layers.Lambda(lambda x: x * 2)]).save(path)
+    with pytest.raises(SeqcoreError, match="refusing to load .*lambda.keras: it needs unsafe deserialization"):
+        load_model(path)
