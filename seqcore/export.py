@@ -74,6 +74,7 @@ def export_saved_model(
     metadata=None,
     version=None,
     atol=1e-5,
+    endpoints=None,
 ):
     """Writes `export_base/<version>/` for TensorFlow Serving, atomically.
 
@@ -93,6 +94,9 @@ def export_saved_model(
             by a second, input-less signature named `metadata`.
         version: integer version; the next free one when None.
         atol: tolerance of the numeric comparison.
+        endpoints: optional dict name -> `(fn, input_signature, sample_inputs,
+            expected_outputs)` of more signatures (e.g. a single-step
+            signature for streaming), each checked like `serving_default`.
 
     Returns:
         The path of the written version folder.
@@ -123,6 +127,8 @@ def export_saved_model(
         archive.add_endpoint(
             name="serving_default", fn=serve_fn, input_signature=input_signature
         )
+        for name, (fn, signature, _, _) in (endpoints or {}).items():
+            archive.add_endpoint(name=name, fn=fn, input_signature=signature)
         if metadata:
             constants = {name: tf.constant(value) for name, value in metadata.items()}
             archive.add_endpoint(name="metadata", fn=lambda: constants, input_signature=[])
@@ -134,6 +140,12 @@ def export_saved_model(
         )
         for name, expected in expected_outputs.items():
             _compare(name, expected, outputs[name].numpy(), atol)
+        for endpoint, (_, _, inputs, expected_outputs) in (endpoints or {}).items():
+            outputs = reloaded.signatures[endpoint](
+                **{name: tf.constant(value) for name, value in inputs.items()}
+            )
+            for name, expected in expected_outputs.items():
+                _compare(f"{endpoint}/{name}", expected, outputs[name].numpy(), atol)
         os.chmod(temporary, 0o755)  # TensorFlow Serving may run as another user
         os.replace(temporary, target)
         published = True

@@ -12,6 +12,7 @@ from seqcore.cli.group import SeqcoreGroup
         "sentiment": "apps.sentiment.cli:cli",
         "forecast": "apps.forecast.cli:cli",
         "speech": "apps.speech.cli:cli",
+        "textgen": "apps.textgen.cli:cli",
         "backbones": "seqcore.cli.info:backbones",
         "info": "seqcore.cli.info:info",
         "serve": "seqcore.cli.serve:serve",

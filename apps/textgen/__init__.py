@@ -1,0 +1,1 @@
+"""Text generation: a character- or word-level recurrent language model over any corpus."""
