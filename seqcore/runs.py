@@ -77,6 +77,7 @@ class RunDir:
 
         Call it before slow work (loading data), so a wrong `--out` fails at once.
         """
+        self.recover()
         if resume:
             if not (self.work / "config.json").is_file():
                 raise SeqcoreError(
@@ -108,11 +109,21 @@ class RunDir:
         """Deletes the work area of a run that failed for a reason other than a kill."""
         shutil.rmtree(self.work, ignore_errors=True)
 
+    @property
+    def replaced(self):
+        """Where `finalize` parks the previous run while it moves the new one in."""
+        return self.path.with_name(f".{self.path.name}.replaced")
+
+    def recover(self):
+        """Puts a parked previous run back if a kill hit `finalize` between its two renames."""
+        if not self.path.exists() and self.replaced.is_dir():
+            os.replace(self.replaced, self.path)
+
     def finalize(self):
         """Moves the finished run into place, replacing an older run at `path`."""
         previous = None
         if self.path.exists():
-            previous = self.path.with_name(f".{self.path.name}.replaced")
+            previous = self.replaced
             shutil.rmtree(previous, ignore_errors=True)
             os.replace(self.path, previous)
         os.replace(self.work, self.path)
@@ -171,6 +182,7 @@ def open_run(path):
         SeqcoreError: when `path` is missing, unfinished or not a run.
     """
     path = Path(path)
+    RunDir(path).recover()
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
     if missing:
         hint = ""

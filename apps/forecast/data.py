@@ -31,6 +31,9 @@ import numpy as np
 
 from seqcore.errors import SeqcoreError
 
+# A review or a row may be long; the csv module's default cap is 128 KiB a field.
+csv.field_size_limit(2**31 - 1)
+
 DEFAULT_SOURCE = "elecdemand"
 #: Chronological split: the first 70 % of each series trains, the next 15 % validates.
 TRAIN_FRACTION = 0.70
@@ -189,9 +192,15 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
     series.season = int(season) if season else infer_season(series.step)
     for segment in series.segments:
         where = f"series {segment.id!r}" if ids is not None else str(source)
-        segment.values = _interpolate(
-            segment.values, columns, where, max(series.season, 3), series.warnings
-        ).astype("float32")
+        values = _interpolate(segment.values, columns, where, max(series.season, 3), series.warnings)
+        too_large = np.abs(values) > np.finfo(np.float32).max
+        if too_large.any():
+            column = columns[int(np.argwhere(too_large)[0][1])]
+            raise SeqcoreError(
+                f"{where}: column {column!r} holds a value beyond float32's range (about "
+                "3.4e38); expected values a float32 can hold"
+            )
+        segment.values = values.astype("float32")
     return series
 
 
@@ -308,7 +317,13 @@ def parse_time(text, source, line, column):
             "date or time such as 2014-01-01 or 2014-01-01 00:30"
         ) from None
     if value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        try:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise SeqcoreError(
+                f"{source} line {line}: column {column!r} holds {text!r}, outside the years "
+                "1-9999 in UTC; expected a date within them"
+            ) from None
     return np.datetime64(value, "s")
 
 

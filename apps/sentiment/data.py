@@ -36,6 +36,9 @@ import numpy as np
 
 from seqcore.errors import SeqcoreError
 
+# A review or a row may be long; the csv module's default cap is 128 KiB a field.
+csv.field_size_limit(2**31 - 1)
+
 DEFAULT_SOURCE = "imdb"
 _BUILTIN = {"imdb": ("imdb", "IMDB"), "rotten-tomatoes": ("rotten_tomatoes", "Rotten Tomatoes")}
 _FILE_KINDS = {".csv": "CSV", ".tsv": "TSV", ".jsonl": "JSON Lines"}
@@ -336,6 +339,9 @@ def _table_rows(content, source, suffix, text_column, label_column):
             except json.JSONDecodeError as e:
                 raise SeqcoreError(f"{source} line {line} is not valid JSON ({e.msg} at column "
                                    f"{e.colno}); expected one JSON object per line") from None
+            except RecursionError:
+                raise SeqcoreError(f"{source} line {line} nests JSON too deeply; expected one "
+                                   "flat JSON object per line") from None
             if not isinstance(row, dict):
                 raise SeqcoreError(f"{source} line {line} is not a JSON object; expected one "
                                    f"object per line; received: {type(row).__name__}")

@@ -84,6 +84,7 @@ class AudioSplits:
 def _first_line(error):
     text = getattr(error, "message", None) or str(error)
     text = re.sub(r"\s*\[Op:\w+\].*", "", text.strip())
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text)
     return (text.splitlines() or [type(error).__name__])[0].strip()
 
 
@@ -115,6 +116,16 @@ def decode_wav(path):
         raise SeqcoreError(
             f"cannot decode {path} as WAV ({_first_line(error)}); expected a 16-bit PCM WAV file"
         ) from None
+    except UnicodeDecodeError:  # TensorFlow's message quotes the header's raw bytes
+        raise SeqcoreError(
+            f"cannot decode {path} as WAV (its header is not a WAV header); expected a 16-bit "
+            "PCM WAV file"
+        ) from None
+    if int(rate.numpy()) <= 0:
+        raise SeqcoreError(
+            f"audio file {path} declares a sample rate of {int(rate.numpy())} Hz; expected a "
+            "positive rate"
+        )
     audio = audio.numpy()
     if audio.shape[0] == 0:
         raise SeqcoreError(
@@ -210,7 +221,13 @@ def _label_folders(path):
 def _read_list(path):
     if not path.is_file():
         return set()
-    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SeqcoreError(
+            f"{path} is not valid UTF-8 (byte {error.start}); expected one file name per line"
+        ) from None
+    return {line.strip() for line in text.splitlines() if line.strip()}
 
 
 def load_folder(path, pattern=FSDD_PATTERN):

@@ -82,6 +82,13 @@ class SeqcoreGroup(click.Group):
             return super().invoke(ctx)
         except SeqcoreError as error:
             raise click.ClickException(str(error)) from None
+        except OSError as error:  # disk full, permissions: the files on disk stay intact
+            click.echo()  # end a progress bar's line, so the error stands on its own
+            where = f": {error.filename}" if error.filename else ""
+            raise click.ClickException(
+                f"{error.strerror or error}{where}; nothing was half-written (the previous run "
+                "or export, if any, is unchanged)"
+            ) from None
         except click.UsageError as error:
             # One line, like every other bad input; `--help` still shows usage.
             raise OneLineUsageError(error.format_message()) from None
