@@ -166,9 +166,15 @@ def resolve(source=None, validation_fraction=0.05):
 
 def text_files(source):
     """The files of a path source (a file, comma-separated files or a folder), checked."""
+    items = [item.strip() for item in str(source).split(",")]
+    if not all(items):
+        raise SeqcoreError(
+            f"empty path in --data {source!r}; expected a file, comma-separated files with "
+            "no empty entry, or a folder"
+        )
     paths = []
-    for item in str(source).split(","):
-        path = Path(item.strip()).expanduser()
+    for item in items:
+        path = Path(item).expanduser()
         if path.is_dir():
             found = sorted(
                 p for p in path.rglob("*")

@@ -127,3 +127,13 @@ def test_a_large_file_streams_with_flat_memory(tmp_path):
         assert batch[0].shape == (64, 100)
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
     assert grown < 0.25 * size, f"peak memory grew by {grown / 1e6:.0f} MB for a {size / 1e6:.0f} MB file"
+
+
+def test_an_empty_entry_in_a_file_list_is_refused(tmp_path):
+    """`a.txt,,` must not read the working directory as the corpus."""
+    from apps.textgen.corpus import resolve
+    from seqcore.errors import SeqcoreError
+
+    (tmp_path / "a.txt").write_text("some text\n" * 50, encoding="utf-8")
+    with pytest.raises(SeqcoreError, match="empty path in --data"):
+        resolve(f"{tmp_path / 'a.txt'},,")
