@@ -26,6 +26,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def describe(config):
+    """One line naming the default model the rotations trained."""
+    features, front, backbone = config["features"], config["front_end"], config["backbone"]
+    inputs = (f"{features['num_mfccs']} MFCCs" if features["features"] == "mfcc"
+              else f"{features['num_mel_bins']} log-mels")
+    conv = ",".join(str(f) for f in front.get("conv_filters", []))
+    recurrent = f"{'bi' if backbone.get('bidirectional') else ''}{backbone.get('cell', 'gru')} {backbone.get('units')}"
+    rate = f"{features['sample_rate']} Hz" if features["sample_rate"] else "the source's rate"
+    warp = f", VTLP {front['freq_warp']:g}" if front.get("freq_warp") else ""
+    return (f"default (CRNN: conv blocks {conv} over {inputs} at {rate}, "
+            f"{recurrent.upper()}, {backbone.get('pooling')} pooling{warp})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fsdd", default=str(REPO.parent / "shared" / "data" / "fsdd" / "recordings"))
@@ -70,7 +83,7 @@ def main():
             print(json.dumps({speaker: rotations[speaker]}), file=sys.stderr, flush=True)
         accuracies = [r["accuracy"] for r in rotations.values()]
         report["fsdd_cross_speaker"] = {
-            "model": "default (CRNN: 2 conv blocks 16,32 over 13 MFCCs at 8 kHz, GRU 64, mean pooling)",
+            "model": describe(config),
             "config": {key: config[key] for key in ("features", "front_end", "backbone", "head", "augment", "training")},
             "rotations": rotations,
             "mean_accuracy": round(sum(accuracies) / len(accuracies), 4),

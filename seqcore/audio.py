@@ -265,6 +265,15 @@ class SpecAugment(keras.layers.Layer):
         time_mask_max: widest time band, in frames.
         freq_masks: bands of features masked per example.
         freq_mask_max: widest feature band.
+        freq_warp: vocal-tract-length perturbation: each example's feature
+            axis (log-mel bins) is stretched by a random factor in
+            [1 - `freq_warp`, 1 + `freq_warp`] (linear interpolation, edges
+            held), which moves formants like a longer or shorter vocal
+            tract. 0 (the default) is off; meant for log-mel features.
+        time_stretch: each example's frames are stretched around the clip
+            centre by a random factor in [1 - `time_stretch`,
+            1 + `time_stretch`]: slower or faster speech at the same pitch
+            (speakers differ in tempo). 0 (the default) is off.
         seed: seed of the masks.
 
     Call arguments:
@@ -281,8 +290,14 @@ class SpecAugment(keras.layers.Layer):
     TensorShape([1, 10, 4])
     """
 
-    def __init__(self, time_masks=2, time_mask_max=10, freq_masks=2, freq_mask_max=4, seed=None, **kwargs):
+    def __init__(self, time_masks=2, time_mask_max=10, freq_masks=2, freq_mask_max=4, seed=None,
+                 freq_warp=0.0, time_stretch=0.0, **kwargs):
         super().__init__(**kwargs)
+        for name, value in (("freq_warp", freq_warp), ("time_stretch", time_stretch)):
+            if not 0.0 <= float(value) < 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1); received: {value}")
+        self.freq_warp = float(freq_warp)
+        self.time_stretch = float(time_stretch)
         self.time_masks = int(time_masks)
         self.time_mask_max = int(time_mask_max)
         self.freq_masks = int(freq_masks)
@@ -308,9 +323,37 @@ class SpecAugment(keras.layers.Layer):
             keep = keep * (1.0 - ops.cast(inside, "float32"))
         return keep
 
+    def _stretch(self, inputs, axis, amount, centre):
+        """Stretches each example along `axis` (1: frames, 2: features) by its own random factor.
+
+        Output position `p` reads the input at `c + (p - c) / factor` (linear
+        interpolation, clamped to the edges), where `c` is the axis centre when
+        `centre`, else 0; a factor above 1 stretches, below 1 squeezes.
+        """
+        shape = ops.shape(inputs)
+        batch, size = shape[0], shape[axis]
+        factor = keras.random.uniform((batch, 1), 1.0 - amount, 1.0 + amount, seed=self.seed_generator)
+        top = ops.cast(size - 1, "float32")
+        middle = top / 2.0 if centre else 0.0
+        positions = ops.expand_dims(ops.cast(ops.arange(size), "float32"), 0)
+        source = ops.clip(middle + (positions - middle) / factor, 0.0, top)
+        low = ops.floor(source)
+        fraction = ops.cast(ops.expand_dims(source - low, 3 - axis), inputs.dtype)
+        low = ops.cast(low, "int32")
+        high = ops.minimum(low + 1, size - 1)
+        take = lambda index: ops.take_along_axis(
+            inputs, ops.broadcast_to(ops.expand_dims(index, 3 - axis), shape), axis=axis
+        )
+        return take(low) * (1.0 - fraction) + take(high) * fraction
+
     def call(self, inputs, training=False):
-        if not training or (self.time_masks == 0 and self.freq_masks == 0):
+        if not training or (self.time_masks == 0 and self.freq_masks == 0 and not self.freq_warp
+                            and not self.time_stretch):
             return inputs
+        if self.time_stretch:
+            inputs = self._stretch(inputs, 1, self.time_stretch, centre=True)
+        if self.freq_warp:
+            inputs = self._stretch(inputs, 2, self.freq_warp, centre=False)
         shape = ops.shape(inputs)
         batch, frames, features = shape[0], shape[1], shape[2]
         time_keep = self._band_mask(batch, frames, self.time_masks, self.time_mask_max)
@@ -330,6 +373,8 @@ class SpecAugment(keras.layers.Layer):
                 "freq_masks": self.freq_masks,
                 "freq_mask_max": self.freq_mask_max,
                 "seed": self.seed,
+                "freq_warp": self.freq_warp,
+                "time_stretch": self.time_stretch,
             }
         )
         return config

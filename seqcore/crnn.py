@@ -46,6 +46,10 @@ class ConvRecurrentBackbone(keras.Model):
             pooling: as in `RecurrentBackbone`.
         time_masks, time_mask_max, freq_masks, freq_mask_max: SpecAugment
             masking of the input frames while training (0 masks: off).
+        freq_warp: random stretch of the feature axis while training
+            (vocal-tract-length perturbation of log-mel frames; 0: off).
+        time_stretch: random stretch of the time axis around the clip
+            centre while training (tempo perturbation; 0: off).
 
     Returns:
         A dict: `sequence_output` `(batch, steps, width)` and `pooled_output`
@@ -78,6 +82,8 @@ class ConvRecurrentBackbone(keras.Model):
         time_mask_max=10,
         freq_masks=0,
         freq_mask_max=4,
+        freq_warp=0.0,
+        time_stretch=0.0,
         dtype=None,
         **kwargs,
     ):
@@ -107,9 +113,10 @@ class ConvRecurrentBackbone(keras.Model):
         # === Layers and Functional Model ===
         inputs = keras.Input(shape=(None, num_features), name="features")
         x = inputs
-        if int(time_masks) or int(freq_masks):
+        if int(time_masks) or int(freq_masks) or float(freq_warp) or float(time_stretch):
             x = SpecAugment(
-                time_masks, time_mask_max, freq_masks, freq_mask_max, dtype=dtype, name="spec_augment"
+                time_masks, time_mask_max, freq_masks, freq_mask_max, freq_warp=freq_warp,
+                time_stretch=time_stretch, dtype=dtype, name="spec_augment"
             )(x)
         width = num_features
         if filters and conv == "2d":
@@ -177,6 +184,8 @@ class ConvRecurrentBackbone(keras.Model):
         self.time_mask_max = int(time_mask_max)
         self.freq_masks = int(freq_masks)
         self.freq_mask_max = int(freq_mask_max)
+        self.freq_warp = float(freq_warp)
+        self.time_stretch = float(time_stretch)
         self.output_width = self.units * (2 if self.bidirectional else 1)
 
     def get_config(self):
@@ -201,6 +210,8 @@ class ConvRecurrentBackbone(keras.Model):
             "time_mask_max": self.time_mask_max,
             "freq_masks": self.freq_masks,
             "freq_mask_max": self.freq_mask_max,
+            "freq_warp": self.freq_warp,
+            "time_stretch": self.time_stretch,
         }
 
     @classmethod

@@ -67,23 +67,27 @@ def cli():
 @click.option("--mfccs", type=click.IntRange(min=1), default=13, show_default=True, help="MFCC coefficients kept.")
 @click.option("--front-end", type=click.Choice(["conv", "none"]), default="conv", show_default=True,
               help="conv: convolution blocks before the recurrent layers (CRNN); none: recurrent only.")
-@click.option("--conv-filters", callback=_integers, default="16,32", show_default=True,
+@click.option("--conv-filters", callback=_integers, default="32,64", show_default=True,
               help="Filters of each convolution block.")
 @click.option("--augment/--no-augment", default=True, show_default=True,
               help="Speed perturbation, time shift and background noise mixing while training.")
 @click.option("--spec-augment/--no-spec-augment", default=True, show_default=True,
               help="SpecAugment time and frequency masks while training (conv front end).")
+@click.option("--freq-warp", type=click.FloatRange(min=0.0, max=0.5), default=None,
+              help="Vocal-tract-length perturbation while training: stretch the log-mel axis by "
+                   "a random factor in [1 - W, 1 + W] (log-mel features only; default: "
+                   "the task default).")
 @backbone_options(default_preset="gru")
 @training_options(default_epochs=40, default_batch_size=64)
 def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sample_rate,
           clip_seconds, features, frame_ms, hop_ms, mel_bins, mfccs, front_end, conv_filters,
-          augment, spec_augment, out, resume, overwrite, **options):
+          augment, spec_augment, freq_warp, out, resume, overwrite, **options):
     """Train a keyword classifier and write a run directory.
 
     With no --data it trains on the built-in keyword set (yes, no, up, down,
     left, right, on, off, stop, go), synthesized offline on first use. The
-    default model is a CRNN: two convolution blocks over 13 MFCCs, then a
-    64-unit GRU with mean pooling.
+    default model is a CRNN: two convolution blocks (32, 64 filters) over 13
+    MFCCs, then a 96-unit bidirectional GRU with mean pooling.
     """
     from apps.speech import commands
 
@@ -93,6 +97,7 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sa
         clip_seconds=clip_seconds, features=features, frame_ms=frame_ms, hop_ms=hop_ms,
         num_mel_bins=mel_bins, num_mfccs=mfccs, front_end=front_end, conv_filters=conv_filters,
         augment=augment, spec_augment=spec_augment, **options,
+        **({} if freq_warp is None else {"freq_warp": freq_warp}),
     )
     path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite)
     test = metrics["test"]

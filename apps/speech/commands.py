@@ -17,7 +17,10 @@ TASK = "speech"
 DEFAULT_BACKBONE = "gru"
 #: Backbone settings of this task that a preset or an option may override.
 BACKBONE_DEFAULTS = {"pooling": "mean"}
-DEFAULT_CONV_FILTERS = (16, 32)
+DEFAULT_CONV_FILTERS = (32, 64)
+#: Recurrent settings of the default model (the `gru` preset widened: a 96-unit
+#: bidirectional GRU), used when the default backbone is not given them.
+DEFAULT_RECURRENT = {"units": 96, "bidirectional": True}
 
 
 def resolve_config(
@@ -41,7 +44,10 @@ def resolve_config(
     conv_filters=DEFAULT_CONV_FILTERS,
     conv="2d",
     spec_augment=True,
+    freq_warp=0.0,
+    time_stretch=0.0,
     augment=True,
+    speed=0.15,
     backbone=DEFAULT_BACKBONE,
     cell=None,
     units=None,
@@ -66,6 +72,9 @@ def resolve_config(
     >>> resolve_config(backbone="bigru", units=32)["backbone"]["bidirectional"]
     True
     """
+    if backbone == DEFAULT_BACKBONE:
+        units = DEFAULT_RECURRENT["units"] if units is None else units
+        bidirectional = DEFAULT_RECURRENT["bidirectional"] if bidirectional is None else bidirectional
     if front_end not in ("conv", "none"):
         raise SeqcoreError(f"unknown front end {front_end!r}; expected conv or none")
     if front_end == "conv":
@@ -78,6 +87,10 @@ def resolve_config(
             "freq_masks": 2 if spec_augment else 0,
             "freq_mask_max": max(1, (num_mfccs if features == "mfcc" else num_mel_bins) // 8),
         }
+        if freq_warp and spec_augment and features == "log-mel":
+            front["freq_warp"] = float(freq_warp)
+        if time_stretch and spec_augment:
+            front["time_stretch"] = float(time_stretch)
     else:
         front = {"kind": "none"}
     return {
@@ -116,7 +129,7 @@ def resolve_config(
         ),
         "head": {"dropout": head_dropout},
         "augment": (
-            {"speed": 0.15, "shift_ms": 100.0, "noise_probability": 0.8, "noise_volume": 0.1}
+            {"speed": float(speed), "shift_ms": 100.0, "noise_probability": 0.8, "noise_volume": 0.1}
             if augment else None
         ),
         "training": {

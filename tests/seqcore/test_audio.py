@@ -106,6 +106,30 @@ def test_spec_augment_masks_only_while_training():
     assert SpecAugment.from_config(layer.get_config()).get_config() == layer.get_config()
 
 
+@pytest.mark.parametrize("axis, kwargs", [(2, {"freq_warp": 0.2}), (1, {"time_stretch": 0.3})])
+def test_spec_augment_stretches_an_axis_only_while_training(axis, kwargs):
+    layer = SpecAugment(time_masks=0, freq_masks=0, seed=5, **kwargs)
+    ramp = np.arange(20, dtype="float32")
+    x = np.broadcast_to(ramp[None, :, None] if axis == 1 else ramp[None, None, :], (6, 20, 20)).copy()
+    np.testing.assert_array_equal(layer(x), x)
+    out = layer(x, training=True).numpy()
+    assert out.shape == x.shape and np.isfinite(out).all()
+    lines = out[:, :, 0] if axis == 1 else out[:, 0, :]
+    # Each example is a monotone resampling of the ramp, within its edges, by its own factor.
+    assert np.all(np.diff(lines, axis=1) >= -1e-5) and lines.min() >= 0 and lines.max() <= 19
+    assert len({round(float(line[3]), 4) for line in lines}) > 1
+    if axis == 1:  # stretched around the centre
+        np.testing.assert_allclose(lines[:, 9:11].mean(axis=1), 9.5, atol=1.5)
+    else:  # the lowest bin stays where it is
+        np.testing.assert_allclose(lines[:, 0], 0.0)
+    assert SpecAugment.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_spec_augment_rejects_a_bad_stretch():
+    with pytest.raises(ValueError, match="freq_warp"):
+        SpecAugment(freq_warp=1.5)
+
+
 def test_layers_survive_a_keras_round_trip(tmp_path):
     inputs = keras.Input((None,))
     outputs = SpecAugment(1, 3, 1, 2)(AudioFeatures(8000, 4000, num_mfccs=13)(inputs))

@@ -22,6 +22,7 @@ def frames(batch=2, seed=0):
     ({"conv_filters": [], "cell": "rnn"}, FRAMES, 8),
     ({"conv_filters": [4], "bidirectional": True, "pooling": "last"}, FRAMES // 2, 16),
     ({"conv_filters": "4,4", "cell": ["lstm", "gru"], "pooling": "attention"}, FRAMES // 4, 8),
+    ({"conv_filters": [4], "freq_warp": 0.1, "time_stretch": 0.2}, FRAMES // 2, 8),
 ])
 def test_shapes_gradients_and_config(kwargs, steps, width):
     backbone = ConvRecurrentBackbone(num_features=FEATURES, units=8, **kwargs)

@@ -325,3 +325,18 @@ def test_synth_writes_decodable_clips(tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     fails(invoke("synth", out, "--words", "yes"), "already exists")
     fails(invoke("synth", tmp_path / "x", "--words", "two words"), "cannot use 'two words'")
+
+
+def test_default_model_and_augmentation_settings():
+    config = commands.resolve_config()
+    assert config["front_end"]["conv_filters"] == [32, 64]
+    assert config["backbone"] == {"pooling": "mean", "cell": "gru", "units": 96, "bidirectional": True}
+    assert "freq_warp" not in config["front_end"] and "time_stretch" not in config["front_end"]
+    # Options still win over the default model; other presets keep their own widths.
+    assert commands.resolve_config(units=8, bidirectional=False)["backbone"]["units"] == 8
+    assert commands.resolve_config(backbone="lstm")["backbone"].get("bidirectional") is not True
+    # Vocal-tract-length warping applies to log-mel features only; tempo stretch to either.
+    warped = commands.resolve_config(features="log-mel", freq_warp=0.1, time_stretch=0.2, speed=0.3)
+    assert warped["front_end"]["freq_warp"] == 0.1 and warped["front_end"]["time_stretch"] == 0.2
+    assert warped["augment"]["speed"] == 0.3
+    assert "freq_warp" not in commands.resolve_config(freq_warp=0.1)["front_end"]
