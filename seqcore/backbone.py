@@ -28,6 +28,42 @@ def _as_cell_list(cell, num_layers):
     return cells
 
 
+def recurrent_outputs(
+    x, cells, units, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, pooling="last", dtype=None
+):
+    """Stacks one recurrent layer per cell name on `x`, then pools the sequence.
+
+    Shared by every backbone, so a front end (e.g. convolutions) can feed
+    the same recurrent stack.
+
+    Returns:
+        `(sequence_output, pooled_output)`.
+
+    Example:
+
+    >>> features = keras.Input((None, 3))
+    >>> sequence, pooled = recurrent_outputs(features, ["lstm", "gru"], units=4)
+    >>> tuple(pooled.shape)
+    (None, 4)
+    """
+    for index, name in enumerate(cells):
+        layer = CELLS[name](
+            units,
+            return_sequences=True,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            dtype=dtype,
+            name=f"{name}_{index}",
+        )
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, dtype=dtype, name=f"bidirectional_{name}_{index}")
+        x = layer(x)
+    pooled = SequencePooling(
+        pooling, backward_units=units if bidirectional else 0, dtype=dtype, name=f"{pooling}_pooling"
+    )(x)
+    return x, pooled
+
+
 @keras.saving.register_keras_serializable(package="seqcore")
 class RecurrentBackbone(keras.Model):
     """A stack of recurrent layers over token ids or float features.
@@ -121,27 +157,9 @@ class RecurrentBackbone(keras.Model):
                 x = keras.layers.Masking(mask_value, dtype=dtype, name="padding_mask")(x)
 
         # === Functional Model ===
-        for index, name in enumerate(cells):
-            layer = CELLS[name](
-                units,
-                return_sequences=True,
-                dropout=dropout,
-                recurrent_dropout=recurrent_dropout,
-                dtype=dtype,
-                name=f"{name}_{index}",
-            )
-            if bidirectional:
-                layer = keras.layers.Bidirectional(
-                    layer, dtype=dtype, name=f"bidirectional_{name}_{index}"
-                )
-            x = layer(x)
-        sequence_output = x
-        pooled_output = SequencePooling(
-            pooling,
-            backward_units=units if bidirectional else 0,
-            dtype=dtype,
-            name=f"{pooling}_pooling",
-        )(sequence_output)
+        sequence_output, pooled_output = recurrent_outputs(
+            x, cells, units, bidirectional, dropout, recurrent_dropout, pooling, dtype
+        )
         super().__init__(
             inputs=inputs,
             outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
