@@ -3,8 +3,8 @@
 import keras
 
 from seqcore.audio import SpecAugment
-from seqcore.backbone import CELLS, _as_cell_list
-from seqcore.pooling import POOLING_MODES, SequencePooling
+from seqcore.backbone import _as_cell_list, recurrent_outputs
+from seqcore.registry import POOLING_MODES
 
 CONV_KINDS = ("2d", "1d")
 
@@ -140,25 +140,9 @@ class ConvRecurrentBackbone(keras.Model):
             x = pool(x)
         if filters and conv == "2d":
             x = keras.layers.Reshape((-1, width * filters[-1]), dtype=dtype, name="as_frames")(x)
-        for index, name in enumerate(cells):
-            layer = CELLS[name](
-                units,
-                return_sequences=True,
-                dropout=dropout,
-                recurrent_dropout=recurrent_dropout,
-                dtype=dtype,
-                name=f"{name}_{index}",
-            )
-            if bidirectional:
-                layer = keras.layers.Bidirectional(layer, dtype=dtype, name=f"bidirectional_{name}_{index}")
-            x = layer(x)
-        sequence_output = x
-        pooled_output = SequencePooling(
-            pooling,
-            backward_units=units if bidirectional else 0,
-            dtype=dtype,
-            name=f"{pooling}_pooling",
-        )(sequence_output)
+        sequence_output, pooled_output = recurrent_outputs(
+            x, cells, units, bidirectional, dropout, recurrent_dropout, pooling, dtype
+        )
         super().__init__(
             inputs=inputs,
             outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},

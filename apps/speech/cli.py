@@ -5,7 +5,7 @@ import json
 import click
 
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, training_options
+from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
 
 
 def _words(ctx, param, value):
@@ -91,6 +91,8 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sa
     """
     from apps.speech import commands
 
+    refuse_options_with_resume(click.get_current_context(), resume)
+
     config = commands.resolve_config(
         data=data, pattern=pattern, split_by=split_by, test_speakers=test_speakers,
         keywords=keywords, unknown=unknown, silence=silence, sample_rate=sample_rate,
@@ -138,21 +140,7 @@ def predict(model, inputs, resample, as_json):
     click.echo(commands.format_predictions(results, as_json=as_json))
 
 
-@cli.command()
-@click.argument("run_dir", type=click.Path())
-@click.argument("export_base", type=click.Path(file_okay=False))
-@click.option("--version", type=click.IntRange(min=1), help="Version folder to write (default: the next free one).")
-def export(run_dir, export_base, version):
-    """Export RUN_DIR as a SavedModel under EXPORT_BASE/<version>/ for TensorFlow Serving.
-
-    serving_default takes `audio` (float32 [batch, samples] at the model's
-    sample rate) and returns `label` and `probabilities`.
-    """
-    from apps.speech import commands
-
-    path = commands.export(run_dir, export_base, version=version)
-    click.echo(f"exported to {path}")
-    click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
+cli.add_command(export_command("apps.speech.commands"))
 
 
 @cli.command()

@@ -1,6 +1,5 @@
 """The speech app's commands as plain functions; `cli.py` is a thin layer over them."""
 
-import datetime
 import json
 import sys
 import time
@@ -11,7 +10,7 @@ import numpy as np
 from apps.speech import data as speech_data
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
-from seqcore.runs import RunDir, open_run
+from seqcore.runs import open_run, prepare_run
 
 TASK = "speech"
 DEFAULT_BACKBONE = "gru"
@@ -181,11 +180,6 @@ def evaluation_dataset(audio, labels, batch_size=256):
     return tf.data.Dataset.from_tensor_slices((audio, labels)).batch(batch_size)
 
 
-def default_run_dir():
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{TASK}-{stamp}"
-
-
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
           clips=None):
     """Trains a keyword classifier and writes a finished run directory.
@@ -203,15 +197,10 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
     """
     import keras
 
-    from seqcore.runs import read_json
     from seqcore.training import discard_on_error, finish_run, run_training
 
-    if resume and out is None:
-        raise SeqcoreError("--resume needs --out: the run directory to finish")
-    run = RunDir(out or default_run_dir())
-    if resume:
-        run.start(resume=True)
-        config = read_json(run.work / "config.json")
+    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite)
+    config = stored or config
     splits = load_splits(config, clips=clips)
     config = {
         **config,
@@ -223,8 +212,7 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
                             "validation": len(splits.validation_labels),
                             "test": len(splits.test_labels)}},
     }
-    if not resume:
-        run.start(overwrite=overwrite)
+    run.start(resume=resume, overwrite=overwrite)
 
     from apps.speech.model import build_classifier
 
@@ -268,8 +256,6 @@ def classification_report(model, audio, labels):
 
 def load_run_model(run_dir):
     """Loads a finished run's best model."""
-    import apps.speech.preprocessing  # noqa: F401  (registers the speech layers)
-    import seqcore.crnn  # noqa: F401
     from seqcore.saving import load_model
 
     open_run(run_dir)
