@@ -64,6 +64,30 @@ def recurrent_outputs(
     return x, pooled
 
 
+def recurrent_config(backbone):
+    """The config keys every recurrent backbone shares: identity, dtype and the recurrent stack."""
+    return {
+        "name": backbone.name,
+        "trainable": backbone.trainable,
+        "dtype": keras.dtype_policies.serialize(backbone.dtype_policy),
+        "cell": backbone.cell,
+        "units": backbone.units,
+        "num_layers": backbone.num_layers,
+        "bidirectional": backbone.bidirectional,
+        "dropout": backbone.dropout,
+        "recurrent_dropout": backbone.recurrent_dropout,
+        "pooling": backbone.pooling,
+    }
+
+
+def backbone_from_config(cls, config):
+    """Rebuilds a backbone from `get_config()`: its constructor arguments, dtype policy revived."""
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+    return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="seqcore")
 class RecurrentBackbone(keras.Model):
     """A stack of recurrent layers over token ids or float features.
@@ -183,16 +207,7 @@ class RecurrentBackbone(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "cell": self.cell,
-            "units": self.units,
-            "num_layers": self.num_layers,
-            "bidirectional": self.bidirectional,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "pooling": self.pooling,
+            **recurrent_config(self),
             "vocabulary_size": self.vocabulary_size,
             "embedding_dim": self.embedding_dim,
             "num_features": self.num_features,
@@ -201,7 +216,4 @@ class RecurrentBackbone(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        return backbone_from_config(cls, config)

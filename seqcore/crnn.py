@@ -3,7 +3,7 @@
 import keras
 
 from seqcore.audio import SpecAugment
-from seqcore.backbone import _as_cell_list, recurrent_outputs
+from seqcore.backbone import _as_cell_list, backbone_from_config, recurrent_config, recurrent_outputs
 from seqcore.registry import POOLING_MODES
 
 CONV_KINDS = ("2d", "1d")
@@ -174,22 +174,13 @@ class ConvRecurrentBackbone(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            **recurrent_config(self),
             "num_features": self.num_features,
             "conv_filters": self.conv_filters,
             "conv_kernel": self.conv_kernel,
             "time_pool": self.time_pool,
             "feature_pool": self.feature_pool,
             "conv": self.conv,
-            "cell": self.cell,
-            "units": self.units,
-            "num_layers": self.num_layers,
-            "bidirectional": self.bidirectional,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "pooling": self.pooling,
             "time_masks": self.time_masks,
             "time_mask_max": self.time_mask_max,
             "freq_masks": self.freq_masks,
@@ -200,7 +191,4 @@ class ConvRecurrentBackbone(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        return backbone_from_config(cls, config)
