@@ -1,10 +1,14 @@
 """Every tutorial runs, top to bottom, at tiny scale: a broken tutorial fails CI.
 
 A tutorial's ```console blocks hold `$ command` lines; they run in order, in
-one scratch folder, with the same code path as at full scale: only the size
-options below are appended to `train` commands. ```python blocks run too,
-in the same folder. Other blocks (```text output, ```bash for things this
-machine cannot run, such as Docker) are shown, not run.
+one scratch folder, with the same code path as at full scale: only size
+options are appended to the commands that the tutorial names in hidden
+comments, one per command prefix:
+
+    <!-- tiny: seqcore sentiment train | --limit 300 --epochs 1 -->
+
+```python blocks run too, in the same folder. Other blocks (```text output,
+```bash for things this machine cannot run, such as Docker) are shown, not run.
 """
 
 import re
@@ -15,13 +19,12 @@ from pathlib import Path
 import pytest
 
 TUTORIALS = Path(__file__).resolve().parents[2] / "docs" / "tutorials"
-TINY = {
-    "seqcore sentiment train": "--limit 300 --epochs 1 --units 8 --sequence-length 32 --max-tokens 500",
-}
 BLOCK = re.compile(r"```(console|python)\n(.*?)```", re.S)
+TINY = re.compile(r"<!--\s*tiny:\s*(.+?)\s*\|\s*(.+?)\s*-->")
 
 
 def _steps(markdown):
+    tiny = dict(TINY.findall(markdown))
     for kind, body in BLOCK.findall(markdown):
         if kind == "python":
             yield "python", body
@@ -29,7 +32,7 @@ def _steps(markdown):
         for line in body.splitlines():
             if line.startswith("$ "):
                 command = line[2:]
-                for prefix, options in TINY.items():
+                for prefix, options in tiny.items():
                     if command.startswith(prefix):
                         command = f"{command} {options}"
                 yield "shell", command
