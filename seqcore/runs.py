@@ -68,6 +68,11 @@ class RunDir:
     'runs/demo.partial'
     """
 
+    #: Whether this process writes `path` (False for a non-chief worker of a cluster).
+    is_chief = True
+    #: The `seqcore.distribute.ClusterRole` of a multi-worker run, else None.
+    cluster = None
+
     def __init__(self, path):
         self.path = Path(path)
         self.work = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
@@ -132,6 +137,48 @@ class RunDir:
         return self.path
 
 
+class WorkerScratch(RunDir):
+    """Where a non-chief worker of a multi-worker run trains: a scratch folder, never `path`.
+
+    Every worker of `tf.distribute.MultiWorkerMirroredStrategy` saves its
+    own checkpoints and backups (the standard Keras pattern); a non-chief
+    keeps them in `.<name>.worker-<index>.partial` beside `path`, so it can
+    resume after a restart, and `finalize` deletes that folder: only the
+    chief writes `path`.
+
+    Example:
+
+    >>> str(WorkerScratch("runs/demo", 1).work)
+    'runs/.demo.worker-1.partial'
+    """
+
+    is_chief = False
+
+    def __init__(self, path, index):
+        super().__init__(path)
+        self.work = self.path.with_name(f".{self.path.name}.worker-{index}{PARTIAL_SUFFIX}")
+
+    def check(self, resume=False, overwrite=False):
+        if resume:
+            super().check(resume=True)
+        elif self.path.exists() and not overwrite:
+            super().check(resume=False, overwrite=False)
+
+    def start(self, resume=False, overwrite=False):
+        self.check(resume=resume, overwrite=overwrite)
+        if not resume:
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.work.mkdir(parents=True)
+
+    def recover(self):
+        """A worker never touches the chief's run."""
+
+    def finalize(self):
+        """Deletes the scratch folder; the chief moves the run into place."""
+        shutil.rmtree(self.work, ignore_errors=True)
+        return self.path
+
+
 def default_run_dir(task):
     """`runs/<task>-<timestamp>`, with a suffix if that name is taken.
 
@@ -147,7 +194,7 @@ def default_run_dir(task):
     return path
 
 
-def prepare_run(out, task, resume=False, overwrite=False):
+def prepare_run(out, task, resume=False, overwrite=False, strategy=None):
     """Checks where a training run will go, before any slow work.
 
     Args:
@@ -155,6 +202,9 @@ def prepare_run(out, task, resume=False, overwrite=False):
         task: the app's name, for the default path.
         resume: finish the interrupted run in `<out>.partial`.
         overwrite: replace an existing run at `out`.
+        strategy: the `--strategy`; under `multi-worker` the cluster is read
+            from `TF_CONFIG` (and checked) and a non-chief worker gets a
+            `WorkerScratch` instead of the run directory.
 
     Returns:
         `(run, stored_config)`: a `RunDir` (not started yet) and, on
@@ -170,7 +220,14 @@ def prepare_run(out, task, resume=False, overwrite=False):
         raise SeqcoreError(
             "--resume needs --out, the run directory to finish; received no --out"
         )
-    run = RunDir(out or default_run_dir(task))
+    role = None
+    if strategy == "multi-worker":
+        from seqcore.distribute import cluster_role
+
+        role = cluster_role()
+    path = out or default_run_dir(task)
+    run = RunDir(path) if role is None or role.is_chief else WorkerScratch(path, role.task_index)
+    run.cluster = role
     run.check(resume=resume, overwrite=overwrite)
     return run, (read_json(run.work / "config.json") if resume else None)
 

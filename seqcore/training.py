@@ -46,16 +46,36 @@ def discard_on_error(run, resume):
 
     An interrupted run (KeyboardInterrupt, or a kill that skips this code)
     stays resumable; a run that failed (bad data, divergence) is deleted, so
-    nothing half-written is left behind.
+    nothing half-written is left behind. In a multi-worker run, a worker
+    that fails because another one died (a collective op error) keeps its
+    work area too, and says how to resume.
     """
     try:
         yield
     except KeyboardInterrupt:
         raise
-    except BaseException:
+    except BaseException as error:
+        if run.cluster is not None and _is_cluster_failure(error):
+            raise SeqcoreError(
+                f"the cluster stopped: {type(error).__name__}: {_first_line(error)}; expected "
+                "every worker to stay up; the run is kept: restart every worker with "
+                "`train --out RUN --strategy multi-worker --resume`"
+            ) from None
         if not resume:
             run.discard()
         raise
+
+
+def _is_cluster_failure(error):
+    """A TensorFlow runtime error (a peer gone, a collective aborted), not bad input."""
+    import tensorflow as tf
+
+    return isinstance(error, tf.errors.OpError) and not isinstance(error, tf.errors.InvalidArgumentError)
+
+
+def _first_line(error):
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0][:200] if lines else "no message"
 
 
 def _dedupe_history(path):
@@ -91,6 +111,8 @@ def run_training(
     seed=None,
     verbose="auto",
     extra_callbacks=(),
+    distribution=None,
+    batch_size=None,
 ):
     """Trains a task model in `run.work` and returns its best version.
 
@@ -98,6 +120,11 @@ def run_training(
     and it is saved as `initial.keras`; on `resume` that file is loaded
     instead and `keras.callbacks.BackupAndRestore` restores the weights and
     the epoch reached, so the run finishes the epochs it planned.
+
+    Under a `tf.distribute` strategy the model is loaded and compiled in
+    its scope and `fit` shards the datasets (by example unless a dataset
+    says otherwise, e.g. TFRecord shards by file). Under `multi-worker`
+    every worker runs this; a non-chief's `run` is its scratch folder.
 
     Args:
         run: a started `seqcore.runs.RunDir`.
@@ -114,6 +141,9 @@ def run_training(
         seed: seeds Python, NumPy and TensorFlow.
         verbose: Keras `fit` verbosity.
         extra_callbacks: more Keras callbacks, run after the built-in ones.
+        distribution: a `seqcore.distribute.Distribution` (default: one device).
+        batch_size: the per-replica batch size, for the line printed at the
+            start (the datasets are already batched globally).
 
     Returns:
         The best model (by `monitor`), loaded from the run's `model.keras`
@@ -126,19 +156,28 @@ def run_training(
 
     >>> # model = run_training(RunDir("runs/x"), config, build, train, val, epochs=3)
     """
+    from seqcore.distribute import prepare_model, resolve_strategy
+
+    distribution = distribution or resolve_strategy("one-device")
     work = run.work
     if seed is not None:
         keras.utils.set_random_seed(seed)
     write_json(work / "config.json", {**config, "environment": environment()})
+    if resume and (work / FIT_DONE).is_file():
+        return _best_model(work)
+    distributed = distribution.name != "one-device"
     if resume and (work / INITIAL_MODEL).is_file():
-        model = load_model(work / INITIAL_MODEL, compile=False)
+        model = None
     else:
         model = build_model()
         save_model_atomically(model, work / INITIAL_MODEL)
-    model.compile()
-
-    if resume and (work / FIT_DONE).is_file():
-        return _best_model(work)
+    with distribution.scope():
+        if model is None or distributed:  # variables made in the scope are distributed
+            model = load_model(work / INITIAL_MODEL, compile=False)
+        _compile(model, config)
+    prepare_model(model, distribution)
+    if verbose and batch_size is not None:
+        print(distribution.describe(batch_size), flush=True)
     nan_guard = NanGuard()
     callbacks = [
         nan_guard,
@@ -149,13 +188,16 @@ def run_training(
         keras.callbacks.TensorBoard(str(work / "logs"), write_graph=False),
         *extra_callbacks,
     ]
-    model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=epochs,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    if distribution.multi_worker:
+        train_data, validation_data = _shard_by_data(train_data), _shard_by_data(validation_data)
+    with distribution.scope():
+        model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
     if nan_guard.diverged_at is not None:
         epoch, batch, loss = nan_guard.diverged_at
         raise SeqcoreError(
@@ -169,6 +211,23 @@ def run_training(
     return _best_model(work)
 
 
+def _compile(model, config):
+    """The task's own `compile()`, with loss scaling when the backbone computes in float16."""
+    model.compile()
+    if config.get("backbone", {}).get("dtype") == "mixed_float16":
+        model.compile(optimizer=keras.optimizers.LossScaleOptimizer(model.optimizer))
+
+
+def _shard_by_data(dataset):
+    """Leaves a dataset's explicit shard policy; `AUTO` becomes `DATA` (in-memory sources have no files)."""
+    policy = dataset.options().experimental_distribute.auto_shard_policy
+    if policy != tf.data.experimental.AutoShardPolicy.AUTO:
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def _best_model(work):
     best = load_model(work / "model.keras")
     best.compile()
@@ -176,7 +235,13 @@ def _best_model(work):
 
 
 def finish_run(run, metrics):
-    """Writes `metrics.json`, removes training scratch files, moves the run into place."""
+    """Writes `metrics.json`, removes training scratch files, moves the run into place.
+
+    A non-chief worker of a cluster writes nothing: its scratch folder is
+    deleted and the path the chief writes is returned.
+    """
+    if not run.is_chief:
+        return run.finalize()
     write_json(run.work / "metrics.json", metrics)
     for name in SCRATCH:
         shutil.rmtree(run.work / name, ignore_errors=True)

@@ -18,7 +18,7 @@ def cli():
 @click.option(
     "--data",
     help="imdb (built-in, default), rotten-tomatoes, tfds:NAME, a .csv/.tsv/.jsonl "
-    "file, or a folder with one sub-folder of .txt files per class.",
+    "file, a folder with one sub-folder of .txt files per class, or tfrecord:DIR (written by prepare).",
 )
 @click.option("--text-col", default="text", show_default=True, help="Text column of a file source.")
 @click.option("--label-col", default="label", show_default=True, help="Label column of a file source.")
@@ -27,10 +27,12 @@ def cli():
 @click.option("--sequence-length", type=click.IntRange(min=1), default=320, show_default=True, help="Tokens kept per text.")
 @backbone_options(default_preset="lstm")
 @training_options(default_epochs=3, default_batch_size=64)
-def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, resume, overwrite, **options):
+def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, resume, overwrite,
+          strategy, mixed_precision, **options):
     """Train a sentiment classifier and write a run directory.
 
-    With no --data it trains on the built-in IMDB reviews, offline. Unless a
+    With no --data it trains on the built-in IMDB reviews, offline; with
+    --data tfrecord:DIR on shards written by `prepare`, streamed. Unless a
     preset or an option says otherwise, the backbone uses mean pooling,
     input dropout 0.3 and 64-wide token embeddings.
     """
@@ -46,7 +48,11 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, re
         sequence_length=sequence_length,
         **options,
     )
-    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite)
+    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,
+                                   strategy=strategy, mixed_precision=mixed_precision)
+    if metrics is None:
+        click.echo(f"worker done; the chief writes the run to {path}")
+        return
     test = metrics["test"]
     click.echo(
         f"test accuracy {test['accuracy']:.4f}, F1 {test['f1']:.4f} "
@@ -90,6 +96,29 @@ def predict(model, texts, file, as_json):
 
     inputs = commands.gather_texts(texts, file=file, stdin=sys.stdin)
     click.echo(commands.format_predictions(commands.predict(model, inputs), as_json=as_json))
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--data", help="Any train --data source except tfrecord: (default: imdb).")
+@click.option("--text-col", default="text", show_default=True, help="Text column of a file source.")
+@click.option("--label-col", default="label", show_default=True, help="Label column of a file source.")
+@click.option("--limit", type=click.IntRange(min=3), help="Use at most this many examples.")
+@click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
+              help="TFRecord files per split (at least the number of workers, to shard by file).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR.")
+def prepare(out_dir, data, text_col, label_col, limit, shards, overwrite):
+    """Write the train / validation / test splits of --data as TFRecord shards in OUT_DIR.
+
+    Train on them, streamed, with `train --data tfrecord:OUT_DIR`.
+    """
+    from apps.sentiment import commands
+
+    manifest = commands.prepare(out_dir, data=data, text_column=text_col, label_column=label_col,
+                                limit=limit, shards=shards, overwrite=overwrite)
+    counts = ", ".join(f"{name} {entry['count']} in {len(entry['files'])} shards"
+                       for name, entry in manifest["splits"].items())
+    click.echo(f"wrote {counts} to {out_dir}; train with --data tfrecord:{out_dir}")
 
 
 cli.add_command(export_command("apps.sentiment.commands"))

@@ -81,6 +81,10 @@ def resolve_config(
 
 def _absolute_if_path(source):
     """Stores file and folder sources absolutely, so `evaluate` works from anywhere."""
+    from seqcore.tfrecords import PREFIX, is_tfrecord_source, source_dir
+
+    if is_tfrecord_source(source):
+        return PREFIX + str(source_dir(source))
     if sentiment_data.is_builtin(source) or not Path(source).exists():
         return source
     return str(Path(source).resolve())
@@ -127,7 +131,75 @@ def _dataset(texts, labels, batch_size, shuffle_seed=None):
     return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
 
-def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50, callbacks=()):
+def _streamed_dataset(examples, batch_size, shuffle_seed=None, shuffle_buffer=10000):
+    """Batches streamed (text, label) pairs; for training, shuffled (bounded buffer) and bucketed."""
+    import tensorflow as tf
+
+    pairs = examples.map(lambda e: (e["text"], tf.cast(e["label"], tf.int32)))
+    if shuffle_seed is None:
+        return pairs.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    pairs = pairs.shuffle(shuffle_buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
+    return pairs.bucket_by_sequence_length(
+        lambda text, label: tf.size(tf.strings.split(text)),
+        bucket_boundaries=BUCKET_BOUNDARIES,
+        bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
+    ).prefetch(tf.data.AUTOTUNE)
+
+
+class _Examples:
+    """The run's examples, in memory (`load_splits`) or streamed from `prepare`'s TFRecord shards."""
+
+    def __init__(self, data_config, workers=1):
+        from seqcore.tfrecords import is_tfrecord_source, read_manifest
+
+        self.source = data_config["source"]
+        self.workers = workers
+        if is_tfrecord_source(self.source):
+            manifest = read_manifest(self.source, task=TASK)
+            self.splits = None
+            self.class_names = manifest["metadata"]["class_names"]
+            self.description = f"TFRecord shards in {manifest['directory']} ({manifest['metadata']['source']})"
+        else:
+            self.splits = _load_splits(data_config)
+            self.class_names = self.splits.class_names
+            self.description = self.splits.source
+
+    def _split(self, name, workers=1):
+        from seqcore.tfrecords import read_split
+
+        return read_split(self.source, name, workers=workers)
+
+    def train_texts(self):
+        """What the vocabulary is adapted on: a list, or the streamed training texts (one pass)."""
+        if self.splits is not None:
+            return self.splits.train_texts
+        return self._split("train").map(lambda e: e["text"])
+
+    def train_dataset(self, batch_size, seed):
+        if self.splits is not None:
+            return _dataset(self.splits.train_texts, self.splits.train_labels, batch_size, seed)
+        return _streamed_dataset(self._split("train", self.workers), batch_size, seed)
+
+    def validation_dataset(self):
+        if self.splits is not None:
+            return _dataset(self.splits.validation_texts, self.splits.validation_labels, 256)
+        return _streamed_dataset(self._split("validation", self.workers), 256)
+
+    def report(self, model, split):
+        """Classification metrics of `model` on a split (streamed for TFRecord shards)."""
+        if self.splits is not None:
+            texts = getattr(self.splits, f"{split}_texts")
+            return _classification_report(model, texts, getattr(self.splits, f"{split}_labels"))
+        from seqcore.metrics import classification_metrics
+
+        batches = _streamed_dataset(self._split(split), 256)
+        labels = np.concatenate([label.numpy() for _, label in batches])
+        probabilities = model.predict(batches.map(lambda text, label: (text,)), verbose=0)
+        return classification_metrics(labels, probabilities, model.class_names)
+
+
+def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50, callbacks=(),
+          strategy="auto", mixed_precision=None):
     """Trains a classifier and writes a finished run directory.
 
     Args:
@@ -139,17 +211,22 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         verbose: Keras `fit` verbosity.
         backup_every: batches between resumable backups.
         callbacks: extra Keras callbacks for `fit`.
+        strategy: `seqcore.distribute.STRATEGIES`; `--batch-size` is per replica.
+        mixed_precision: None, `"float16"` or `"bfloat16"` (ignored on `resume`).
 
     Returns:
-        `(run_path, metrics)`.
+        `(run_path, metrics)`; a non-chief worker of a cluster writes
+        nothing and returns `(path the chief writes, None)`.
     """
+    from seqcore.distribute import resolve_strategy, with_mixed_precision
     from seqcore.training import discard_on_error, finish_run, run_training
 
-    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite)
-    config = stored or config
-    splits = _load_splits(config["data"])
-    config = {**config, "class_names": splits.class_names}
-    config["data"] = {**config["data"], "description": splits.source}
+    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite, strategy=strategy)
+    distribution = resolve_strategy(strategy)  # before any other TensorFlow op
+    config = stored or with_mixed_precision(config, mixed_precision)
+    examples = _Examples(config["data"], workers=distribution.workers)
+    config = {**config, "class_names": examples.class_names}
+    config["data"] = {**config["data"], "description": examples.description}
     run.start(resume=resume, overwrite=overwrite)
 
     from apps.sentiment.model import build_classifier
@@ -160,9 +237,9 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         model = run_training(
             run,
             config,
-            lambda: build_classifier(config, splits.train_texts, splits.class_names),
-            _dataset(splits.train_texts, splits.train_labels, training["batch_size"], training["seed"]),
-            _dataset(splits.validation_texts, splits.validation_labels, 256),
+            lambda: build_classifier(config, examples.train_texts(), examples.class_names),
+            examples.train_dataset(distribution.global_batch_size(training["batch_size"]), training["seed"]),
+            examples.validation_dataset(),
             epochs=training["epochs"],
             resume=resume,
             patience=training["patience"],
@@ -170,15 +247,45 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             verbose=verbose,
             backup_every=backup_every,
             extra_callbacks=callbacks,
+            distribution=distribution,
+            batch_size=training["batch_size"],
         )
+        if not run.is_chief:
+            return finish_run(run, None), None
         metrics = {
-            "test": _classification_report(model, splits.test_texts, splits.test_labels),
-            "validation": _classification_report(
-                model, splits.validation_texts, splits.validation_labels
-            ),
+            "test": examples.report(model, "test"),
+            "validation": examples.report(model, "validation"),
             "train_seconds": round(time.time() - started, 1),
         }
         return finish_run(run, metrics), metrics
+
+
+def prepare(out, data=None, text_column="text", label_column="label", limit=None, shards=8,
+            overwrite=False):
+    """Writes a source's train / validation / test splits as TFRecord shards for `--data tfrecord:OUT`.
+
+    The splits are the ones `train --data SOURCE` would make; each example
+    is the raw text and its class index, so the model's own preprocessing
+    still runs. Returns the manifest.
+    """
+    from seqcore.tfrecords import write_shards
+
+    source = _absolute_if_path(data or sentiment_data.DEFAULT_SOURCE)
+    splits = _load_splits({"source": source, "text_column": text_column,
+                           "label_column": label_column, "limit": limit})
+    features = {"text": {"dtype": "string", "shape": []}, "label": {"dtype": "int64", "shape": []}}
+    return write_shards(
+        out,
+        {
+            split: [{"text": text, "label": int(label)}
+                    for text, label in zip(getattr(splits, f"{split}_texts"), getattr(splits, f"{split}_labels"))]
+            for split in ("train", "validation", "test")
+        },
+        features,
+        shards=shards,
+        metadata={"task": TASK, "class_names": splits.class_names, "source": splits.source},
+        overwrite=overwrite,
+    )
 
 
 def _classification_report(model, texts, labels):
@@ -210,10 +317,7 @@ def evaluate(run_dir, data=None, split="test", text_column=None, label_column=No
     config = open_run(run_dir)
     model = load_run_model(run_dir)
     if data is None:
-        splits = _load_splits(config["data"])
-        texts = getattr(splits, f"{split}_texts")
-        labels = getattr(splits, f"{split}_labels")
-        return _classification_report(model, texts, labels)
+        return _Examples(config["data"]).report(model, split)
     texts, names, description = sentiment_data.load_examples(
         data,
         text_column=text_column or config["data"]["text_column"],

@@ -81,6 +81,21 @@ def training_options(default_epochs, default_batch_size):
                 help="Finish the interrupted run in <out>.partial with its own configuration.",
             ),
             click.option("--overwrite", is_flag=True, help="Replace an existing run at --out."),
+            click.option(
+                "--strategy",
+                type=click.Choice(["auto", "one-device", "mirrored", "multi-worker"]),
+                default="auto",
+                show_default=True,
+                help="tf.distribute strategy: auto is mirrored over several GPUs, else one device; "
+                "multi-worker reads the cluster from TF_CONFIG (only the chief writes the run). "
+                "--batch-size is per replica.",
+            ),
+            click.option(
+                "--mixed-precision",
+                type=click.Choice(["float16", "bfloat16"]),
+                help="Run the backbone in this precision with float32 weights and outputs; "
+                "faster on GPUs with tensor cores (float16) and TPUs or recent CPUs (bfloat16).",
+            ),
         ]
         for option in reversed(options):
             command = option(command)
@@ -89,8 +104,11 @@ def training_options(default_epochs, default_batch_size):
     return decorate
 
 
-def refuse_options_with_resume(ctx, resume, allowed=("out", "resume")):
+def refuse_options_with_resume(ctx, resume, allowed=("out", "resume", "strategy")):
     """`--resume` continues a run with its own configuration: other options are an error.
+
+    `--strategy` says where to run, not what to train, so a cluster job is
+    restarted with its own command plus `--resume`.
 
     Example:
 
@@ -107,7 +125,7 @@ def refuse_options_with_resume(ctx, resume, allowed=("out", "resume")):
     if given:
         raise click.UsageError(
             "--resume finishes the interrupted run with its own configuration; "
-            f"expected only --out and --resume; received also: {', '.join(given)}"
+            f"expected only --out, --resume and --strategy; received also: {', '.join(given)}"
         )
 
 
