@@ -16,6 +16,7 @@ from seqcore.cli.group import SeqcoreGroup
         "backbones": "seqcore.cli.info:backbones",
         "info": "seqcore.cli.info:info",
         "serve": "seqcore.cli.serve:serve",
+        "compare": "seqcore.cli.compare:compare",
     },
 )
 @click.version_option(__version__, prog_name="seqcore")

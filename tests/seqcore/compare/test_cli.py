@@ -1,0 +1,90 @@
+"""`seqcore compare`: bad input, the long-range experiment, and (slow) a sentiment comparison."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from seqcore.cli.main import cli
+from seqcore.compare.report import COLUMNS
+
+
+def _compare(*args):
+    return CliRunner().invoke(cli, ["compare", *args])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["poetry"], "unknown task 'poetry'; expected one of: sentiment, forecast, textgen, speech, longrange"),
+    (["sentiment", "--cells", "rnn,attention"], "unknown cell 'attention' in --cells"),
+    (["sentiment", "--cells", "gru", "--cell", "lstm"], "compare sets --cell itself"),
+    (["sentiment", "--unidirectional"], "compare sets --bidirectional itself"),
+    (["sentiment", "--limit", "many"], "'many' is not a valid integer"),
+    (["sentiment", "--no-such-option"], "No such option"),
+    (["forecast", "--epochs", "0"], "--epochs"),
+    (["longrange", "--gaps", "10,x"], "expected comma-separated steps >= 0"),
+    (["longrange", "--limit", "3"], "No such option"),
+    (["sentiment", "--bidirectional", "sideways"], "'sideways' is not one of"),
+])
+def test_bad_input_is_one_error_line(tmp_path, args, words):
+    out = tmp_path / "cmp"
+    result = _compare(*args, "--out", str(out))
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert words in lines[0]
+    assert "Traceback" not in result.output
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_is_refused(tmp_path):
+    (tmp_path / "cmp").mkdir()
+    result = _compare("longrange", "--out", str(tmp_path / "cmp"))
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: output folder already exists")
+
+
+def test_longrange_writes_table_json_and_figures(tmp_path):
+    out = tmp_path / "lr"
+    result = _compare("longrange", "--cells", "rnn,gru", "--gaps", "2,6", "--units", "4",
+                      "--epochs", "1", "--train-examples", "64", "--test-examples", "32",
+                      "--symbols", "3", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "grad ratio (init)" in result.output
+    report = json.loads((out / "results.json").read_text())
+    assert [(row["backbone"], row["gap"]) for row in report["rows"]] == [
+        ("rnn", 2), ("gru", 2), ("rnn", 6), ("gru", 6)]
+    for row in report["rows"]:
+        assert len(row["gradient_norms"]["init"]) == row["gap"] + 2
+        assert 0 <= row["accuracy_mean"] <= 1
+    assert report["verdict"]["summary"] in result.output
+    assert report["verdict"]["summary"] in (out / "results.md").read_text()
+    for name in ("accuracy_vs_gap.png", "gradient_norms.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lr"]
+
+
+@pytest.mark.slow
+def test_sentiment_with_three_cells(tmp_path):
+    out = tmp_path / "cmp"
+    result = _compare("sentiment", "--cells", "rnn,lstm,gru", "--units", "8", "--out", str(out),
+                      "--limit", "300", "--epochs", "1", "--sequence-length", "32", "--max-tokens", "500")
+    assert result.exit_code == 0, result.output
+    table = result.output.splitlines()
+    header = next(i for i, line in enumerate(table) if line.startswith("backbone"))
+    assert [line.split()[0] for line in table[header + 1: header + 4]] == ["rnn", "lstm", "gru"]
+    report = json.loads((out / "results.json").read_text())
+    assert [row["backbone"] for row in report["rows"]] == ["rnn", "lstm", "gru"]
+    for row in report["rows"]:
+        assert set(row) == set(COLUMNS)
+        assert 0 <= row["metric_mean"] <= 1
+        assert row["parameters"] > row["recurrent_parameters"] > 0
+        assert row["train_seconds_per_epoch"] > 0 and row["latency_ms_per_example"] > 0
+        assert row["peak_memory_mb"] > 100
+    # lstm has 4 gate blocks of weights, gru 3, rnn 1 (same units and input width)
+    params = {row["backbone"]: row["recurrent_parameters"] for row in report["rows"]}
+    assert params["lstm"] > params["gru"] > params["rnn"]
+    assert "| rnn |" in (out / "results.md").read_text()
+    for name in ("learning_curves.png", "metric_vs_params.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+    for run in report["runs"]:
+        assert (out / "runs" / f"{run['backbone']}-seed0" / "model.keras").is_file()
