@@ -3,8 +3,9 @@
 Training and scoring run the backbone over whole sequences (the layers' own
 fast loop). Generation runs one pass over the prompt that returns each
 recurrent layer's state, then steps every layer's cell one token at a time
-inside a `tf.while_loop`, carrying the states: the network never re-reads
-the growing text, so each new token costs one step.
+inside a `tf.while_loop` compiled by XLA (sampling included), carrying the
+states: the network never re-reads the growing text, so each new token
+costs one step.
 """
 
 import keras
@@ -15,6 +16,8 @@ from seqcore.task import Task
 
 #: Token id of padding (masked by the backbone's embedding).
 PADDING_ID = 0
+#: Generation steps per compiled chunk (between stop checks).
+DECODE_CHUNK = 64
 
 
 def _as_list(state):
@@ -180,11 +183,19 @@ class CausalLM(Task, keras.Model):
         banned_ids=(PADDING_ID,),
         stop_fn=None,
         stop_window=1,
+        chunk_size=DECODE_CHUNK,
+        jit_compile=True,
     ):
         """Generates up to `max_length` token ids after each prompt, stepping the state.
 
-        Runs as a `tf.while_loop`, so it compiles inside a `tf.function` (and
-        a SavedModel). Every setting may be a scalar tensor.
+        One pass over the prompt (`prefill`), then chunks of `chunk_size`
+        steps, each a `tf.while_loop` compiled by XLA (`jit_compile`): the
+        repetition penalty, the sampler and every recurrent cell run inside
+        the compiled loop. Shapes inside depend only on the batch size, so
+        XLA compiles once per batch size, whatever the prompt or
+        `max_length`. Runs inside a `tf.function` (and a SavedModel); every
+        setting may be a scalar tensor. Draws are seeded by `(seed, step)`,
+        so the chunking never changes the result.
 
         Args:
             prompt_ids: int `(batch, steps)`, right-padded with 0, at least
@@ -195,20 +206,25 @@ class CausalLM(Task, keras.Model):
             repetition_penalty: > 0; 1 switches it off, above 1 discourages repeats. Applies to every
                 token in the prompt or generated so far.
             banned_ids: ids never generated (padding by default).
-            stop_fn: optional callable, last `stop_window` generated ids
-                `(batch, stop_window)` (left-padded with 0) -> bool `(batch,)`,
-                True where a row has finished; the loop ends once all have.
-            stop_window: how many recent ids `stop_fn` sees.
+            stop_fn: optional callable, run after every chunk on the last
+                `chunk_size + stop_window - 1` generated ids (left-padded
+                with 0) -> bool `(batch,)`, True where a row has finished;
+                generation ends after the chunk in which all have.
+            stop_window: the longest stop sequence `stop_fn` looks for, in tokens.
+            chunk_size: steps per compiled chunk.
+            jit_compile: compile the chunk with XLA (several times faster on
+                CPU than TensorFlow's graph executor for this loop of small ops).
 
         Returns:
             `(ids, done)`: generated ids `(batch, n)` with `n <= max_length`
-            (fewer when every row stopped early) and the bool `(batch,)` stop flags.
+            (fewer when every row stopped early; a multiple of
+            `chunk_size`) and the bool `(batch,)` stop flags.
         """
         sampler = self.sampler if sampler is None else sampler_registry.get(sampler)
         prompt_ids = tf.cast(prompt_ids, "int32")
         batch = tf.shape(prompt_ids)[0]
         vocabulary = self.vocabulary_size
-        max_length = tf.cast(max_length, tf.int32)
+        max_length = tf.maximum(tf.cast(max_length, tf.int32), 0)
         seed = tf.cast(seed, tf.int64)
         banned = tf.reduce_any(
             tf.one_hot(tf.constant(list(banned_ids), tf.int32), vocabulary, on_value=True,
@@ -223,34 +239,66 @@ class CausalLM(Task, keras.Model):
         logits, states = self.prefill(prompt_ids)
         flat_states = tf.nest.flatten(states)
 
-        def body(step, logits, flat_states, seen, recent, done, output):
-            scores = tf.where(banned[None], tf.cast(sampler_registry.NEG_INF, logits.dtype), logits)
-            scores = sampler_registry.apply_repetition_penalty(scores, seen, repetition_penalty)
-            token = sampler(scores, tf.stack([seed, tf.cast(step, tf.int64)]))
-            token = tf.cast(token, tf.int32)
-            columns = tf.fill([batch], step)
-            output = tf.tensor_scatter_nd_update(
-                output, tf.stack([tf.range(batch), columns], axis=1), token
-            )
-            seen = tf.logical_or(seen, tf.one_hot(token, vocabulary, on_value=True,
-                                                  off_value=False, dtype=tf.bool))
-            recent = tf.concat([recent[:, 1:], token[:, None]], axis=1)
-            if stop_fn is not None:
-                done = tf.logical_or(done, stop_fn(recent))
-            logits, new_states = self.step(token, tf.nest.pack_sequence_as(states, flat_states))
-            return step + 1, logits, tf.nest.flatten(new_states), seen, recent, done, output
+        def decode(start, count, logits, flat_states, seen):
+            """`count` <= chunk_size steps from step `start`: ids `(chunk_size, batch)`, zero-filled."""
 
-        def condition(step, logits, flat_states, seen, recent, done, output):
+            def body(index, logits, flat_states, seen, tokens):
+                scores = tf.where(banned[None], tf.cast(sampler_registry.NEG_INF, logits.dtype), logits)
+                scores = sampler_registry.apply_repetition_penalty(scores, seen, repetition_penalty)
+                token = sampler(scores, tf.stack([seed, tf.cast(start + index, tf.int64)]))
+                token = tf.cast(token, tf.int32)
+                tokens = tf.tensor_scatter_nd_update(tokens, [[index]], token[None])
+                seen = tf.logical_or(seen, tf.one_hot(token, vocabulary, on_value=True,
+                                                      off_value=False, dtype=tf.bool))
+                logits, new_states = self.step(token, tf.nest.pack_sequence_as(states, flat_states))
+                return index + 1, logits, tf.nest.flatten(new_states), seen, tokens
+
+            tokens = tf.zeros([chunk_size, tf.shape(logits)[0]], tf.int32)
+            _, logits, flat_states, seen, tokens = tf.while_loop(
+                lambda index, *_: index < count,
+                body,
+                (tf.constant(0), logits, flat_states, seen, tokens),
+                maximum_iterations=chunk_size,
+            )
+            return tokens, logits, flat_states, seen
+
+        decode = tf.function(decode, jit_compile=jit_compile, autograph=False)
+        tail = tf.zeros([batch, stop_window - 1], tf.int32)
+
+        def body(step, logits, flat_states, seen, tail, done, chunks):
+            count = tf.minimum(chunk_size, max_length - step)
+            tokens, logits, flat_states, seen = decode(step, count, logits, flat_states, seen)
+            tokens = tf.transpose(tokens)
+            if stop_fn is not None:
+                recent = tf.concat([tail, tokens[:, :count]], axis=1)
+                recent = tf.pad(recent, [[0, 0], [chunk_size - count, 0]])
+                done = tf.logical_or(done, stop_fn(recent))
+                tail = recent[:, tf.shape(recent)[1] - (stop_window - 1):]
+            chunks = chunks.write(chunks.size(), tokens)
+            return step + count, logits, flat_states, seen, tail, done, chunks
+
+        def condition(step, logits, flat_states, seen, tail, done, chunks):
             return tf.logical_and(step < max_length, tf.logical_not(tf.reduce_all(done)))
 
-        output = tf.zeros([batch, tf.maximum(max_length, 0)], tf.int32)
-        recent = tf.zeros([batch, stop_window], tf.int32)
+        chunks = tf.TensorArray(tf.int32, size=0, dynamic_size=True, element_shape=[None, chunk_size])
         done = tf.zeros([batch], tf.bool)
-        step, _, _, _, _, done, output = tf.while_loop(
+        step, _, _, _, _, done, chunks = tf.while_loop(
             condition,
             body,
-            (tf.constant(0), logits, flat_states, seen, recent, done, output),
+            (tf.constant(0), logits, flat_states, seen, tail, done, chunks),
+            shape_invariants=(
+                tf.TensorShape([]),
+                logits.shape,
+                [state.shape for state in flat_states],
+                seen.shape,
+                tf.TensorShape([None, None]),
+                done.shape,
+                tf.TensorShape(None),
+            ),
         )
+        # (chunks, batch, chunk_size); the reshape also gives no chunks that shape.
+        stacked = tf.reshape(chunks.stack(), [-1, batch, chunk_size])
+        output = tf.reshape(tf.transpose(stacked, [1, 0, 2]), [batch, -1])
         return output[:, :step], done
 
     def get_config(self):

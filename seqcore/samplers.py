@@ -63,33 +63,68 @@ def apply_repetition_penalty(logits, seen, penalty):
 
 
 def filter_top_k(logits, k):
-    """Keeps the `k` largest logits of each row (ties at the k-th kept); `k <= 0` keeps all."""
-    k = tf.cast(k, tf.int32)
-    vocabulary = tf.shape(logits)[-1]
-    kept = tf.clip_by_value(k, 1, vocabulary)
-    kth = tf.math.top_k(logits, kept).values[:, -1:]
-    filtered = tf.where(logits < kth, tf.cast(NEG_INF, logits.dtype), logits)
-    return tf.where(k > 0, filtered, logits)
+    """Keeps the `k` largest logits of each row (ties at the k-th kept); `k <= 0` keeps all.
+
+    Example:
+
+    >>> filter_top_k(tf.constant([[1.0, 3.0, 2.0]]), 2).numpy().tolist()
+    [[-1000000000.0, 3.0, 2.0]]
+    """
+    return filter_top_k_top_p(logits, k, 1.0)
 
 
 def filter_top_p(logits, p):
-    """Keeps the smallest set of most likely tokens whose probability reaches `p` (nucleus)."""
+    """Keeps the smallest set of most likely tokens whose probability reaches `p` (nucleus).
+
+    Example:
+
+    >>> filter_top_p(tf.constant([[0.0, 3.0, 2.9]]), 0.6).numpy().tolist()
+    [[-1000000000.0, 3.0, 2.9000000953674316]]
+    """
+    return filter_top_k_top_p(logits, 0, p)
+
+
+def filter_top_k_top_p(logits, k, p):
+    """Top-k, then nucleus (top-p) filtering of the survivors, with one sort per row.
+
+    A token is kept when its logit reaches a per-row threshold: the k-th
+    largest logit, raised to the smallest logit of the nucleus (the most
+    likely tokens whose renormalized probabilities first add up to `p`).
+    Tokens tied with the threshold are kept. `k <= 0` and `p >= 1` switch a
+    filter off; with both off the logits pass through without sorting. Works
+    with tensor settings inside XLA (no shape depends on `k`).
+
+    Args:
+        logits: float `(batch, vocabulary)`.
+        k: int (or scalar tensor).
+        p: float in (0, 1] (or scalar tensor).
+
+    Returns:
+        `logits` with the excluded tokens set to `NEG_INF`.
+
+    Example:
+
+    >>> filter_top_k_top_p(tf.constant([[1.0, 3.0, 2.0, 0.0]]), 3, 0.5).numpy().tolist()
+    [[-1000000000.0, 3.0, -1000000000.0, -1000000000.0]]
+    """
+    logits = tf.convert_to_tensor(logits)
+    k = tf.cast(k, tf.int32)
     p = tf.cast(p, logits.dtype)
-    order = tf.argsort(logits, axis=-1, direction="DESCENDING")
-    sorted_logits = tf.gather(logits, order, batch_dims=1)
-    probabilities = tf.nn.softmax(sorted_logits, axis=-1)
-    before = tf.cumsum(probabilities, axis=-1, exclusive=True)
-    keep_sorted = before < p  # the most likely token is always kept
-    keep = tf.scatter_nd(
-        tf.stack(
-            [tf.repeat(tf.range(tf.shape(order)[0])[:, None], tf.shape(order)[1], axis=1), order],
-            axis=-1,
-        ),
-        keep_sorted,
-        tf.shape(order),
-    )
-    filtered = tf.where(keep, logits, tf.cast(NEG_INF, logits.dtype))
-    return tf.where(p < 1.0, filtered, logits)
+    low = tf.cast(NEG_INF, logits.dtype)
+
+    def filtered():
+        vocabulary = tf.shape(logits)[-1]
+        kept = tf.where(k > 0, tf.minimum(k, vocabulary), vocabulary)
+        ranked = tf.sort(logits, axis=-1, direction="DESCENDING")
+        ranked = tf.where(tf.range(vocabulary)[None] < kept, ranked, low)
+        before = tf.cumsum(tf.nn.softmax(ranked, axis=-1), axis=-1, exclusive=True)
+        # The most likely token is always kept; never past the k-th.
+        nucleus = tf.reduce_sum(tf.cast(before < p, tf.int32), axis=-1)
+        nucleus = tf.clip_by_value(nucleus, 1, kept)
+        threshold = tf.gather(ranked, nucleus[:, None] - 1, batch_dims=1)
+        return tf.where(logits < threshold, low, logits)
+
+    return tf.cond(tf.logical_or(k > 0, p < 1.0), filtered, lambda: logits)
 
 
 def gumbel_sample(logits, seed):
@@ -181,7 +216,7 @@ class TopPSampler(Sampler):
     def filter(self, logits):
         temperature = tf.cast(self.temperature, logits.dtype)
         scaled = logits / tf.maximum(temperature, 1e-6)
-        return filter_top_p(filter_top_k(scaled, self.top_k), self.top_p)
+        return filter_top_k_top_p(scaled, self.top_k, self.top_p)
 
     def __call__(self, logits, seed):
         logits = tf.convert_to_tensor(logits)

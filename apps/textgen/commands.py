@@ -360,14 +360,15 @@ class Generator:
     """Generates text from a run directory or an export directory.
 
     Loads the model once; `__call__` runs the compiled generation function
-    (from a run) or the SavedModel's `serving_default` (from an export).
+    (from a run) or the SavedModel's `signature` (from an export; default
+    `serving_default`, or `generate_without_xla`).
 
     Example:
 
     >>> # Generator("runs/textgen")(["ROMEO:"], length=200, seed=1)[0]
     """
 
-    def __init__(self, model_path):
+    def __init__(self, model_path, signature="serving_default"):
         import tensorflow as tf
 
         path = Path(model_path)
@@ -395,7 +396,7 @@ class Generator:
             metadata = loaded.signatures["metadata"]()
             self.level = metadata["level"].numpy().decode()
             self.vocabulary = {t.decode("utf-8") for t in metadata["vocabulary"].numpy()[2:]}
-            self._fn = loaded.signatures["serving_default"]
+            self._fn = loaded.signatures[signature]
 
     def unknown(self, prompt):
         """The prompt's tokens that the vocabulary has never seen (they map to [UNK])."""
@@ -444,8 +445,10 @@ def export(run_dir, export_base, version=None):
     """Writes `export_base/<version>/` for TensorFlow Serving; returns its path.
 
     Signatures: `serving_default` (prompt and settings in, text out, the
-    whole sampling loop inside), `step` (token and state in, logits and
-    state out) and `metadata` (level, vocabulary, state size).
+    whole sampling loop inside, XLA-compiled), `generate_without_xla` (the
+    same without XLA, for TensorFlow Serving without
+    `--xla_cpu_compilation_enabled`), `step` (token and state in, logits
+    and state out) and `metadata` (level, vocabulary, state size).
     """
     import numpy as np
     import tensorflow as tf
@@ -470,12 +473,19 @@ def export(run_dir, export_base, version=None):
         "vocabulary": ["", "[UNK]", *model.preprocessor.vocabulary],
         "state_size": np.int32(size),
     }
-    extra = {"step": (step_fn, step_signature, step_inputs, step_expected)}
+    portable_fn = generation.generation_function(model, jit_compile=False)
+    portable_expected = tf.function(portable_fn, input_signature=generation.GENERATION_SIGNATURE)(*sample)
+    sample_inputs = {name: value.numpy() for name, value in zip(names, sample)}
+    extra = {
+        "generate_without_xla": (portable_fn, generation.GENERATION_SIGNATURE, sample_inputs,
+                                 {"text": portable_expected["text"].numpy()}),
+        "step": (step_fn, step_signature, step_inputs, step_expected),
+    }
     return export_saved_model(
         export_base,
         generate_fn,
         generation.GENERATION_SIGNATURE,
-        sample_inputs={name: value.numpy() for name, value in zip(names, sample)},
+        sample_inputs=sample_inputs,
         expected_outputs={"text": expected["text"].numpy()},
         track=[model, model.preprocessor],
         metadata=metadata,

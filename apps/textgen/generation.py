@@ -3,8 +3,9 @@ directory and inside the exported SavedModel.
 
 `generation_function(model)` returns the `serving_default` function: prompts
 and settings in, text out. The prompt is read once (its final recurrent
-states), then the model steps one token at a time inside a `tf.while_loop`
-(`CausalLM.generate_ids`). `step_function(model)` returns the single-step
+states), then the model steps one token at a time inside an XLA-compiled
+`tf.while_loop`, sampling included (`CausalLM.generate_ids`); stop strings
+are looked for between chunks of 64 tokens. `step_function(model)` returns the single-step
 signature for streaming clients: a token and the flat state in, logits and
 the next state out.
 """
@@ -51,7 +52,7 @@ def _stop_pattern(stop):
     return "(" + tf.strings.reduce_join(escaped, separator="|") + ")", tf.size(stop) > 0, stop
 
 
-def generation_function(model):
+def generation_function(model, jit_compile=True):
     """`(prompt, max_length, temperature, top_k, top_p, repetition_penalty, seed, stop)` -> dict.
 
     Returns `text` (prompt + continuation) and `generated` (the
@@ -105,6 +106,7 @@ def generation_function(model):
             banned_ids=tokenizer.special_ids,
             stop_fn=stop_fn,
             stop_window=window,
+            jit_compile=jit_compile,
         )
         generated = tokenizer.detokenize(new_ids)
         cut = tf.strings.regex_replace(generated, "(?s)" + pattern + ".*$", "", replace_global=False)

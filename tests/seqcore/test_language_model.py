@@ -65,9 +65,40 @@ def test_zero_length_and_stop_function():
     ids, _ = model.generate_ids(PROMPTS, 0)
     assert ids.shape == (2, 0)
     ids, done = model.generate_ids(
-        PROMPTS, 50, sampler="temperature", stop_fn=lambda recent: tf.fill([tf.shape(recent)[0]], True)
+        PROMPTS, 50, sampler="temperature", chunk_size=4,
+        stop_fn=lambda recent: tf.fill([tf.shape(recent)[0]], True),
     )
-    assert ids.shape == (2, 1) and done.numpy().all()
+    assert ids.shape == (2, 4) and done.numpy().all()  # stops are checked after each chunk
+
+
+def test_stop_function_sees_the_tail_across_chunks():
+    model = make_model("gru")
+    full, _ = model.generate_ids(PROMPTS[:1], 40, sampler="temperature", seed=5)
+    full = full.numpy()[0].tolist()
+    pair = full[9:11]  # a two-token stop sequence that straddles chunks 2 and 3 (size 5)
+    windows = []
+
+    def stop_fn(recent):
+        windows.append(recent)
+        hit = tf.reduce_any(tf.logical_and(tf.equal(recent[:, :-1], pair[0]), tf.equal(recent[:, 1:], pair[1])), axis=1)
+        return hit
+
+    ids, done = model.generate_ids(PROMPTS[:1], 40, sampler="temperature", seed=5, chunk_size=5,
+                                   stop_fn=stop_fn, stop_window=2)
+    first = next(i for i in range(len(full) - 1) if full[i:i + 2] == pair)
+    assert done.numpy().all() and ids.shape[1] == 5 * ((first + 1) // 5 + 1)  # chunk of its end
+    assert ids.numpy()[0].tolist() == full[: ids.shape[1]]
+    assert windows[0].shape == (1, 6)  # chunk_size + stop_window - 1
+
+
+def test_chunking_and_compilation_never_change_the_text(chunk_size=7):
+    model = make_model("lstm")
+    reference, _ = model.generate_ids(PROMPTS, 20, sampler="temperature", seed=9)
+    chunked, _ = model.generate_ids(PROMPTS, 20, sampler="temperature", seed=9, chunk_size=chunk_size)
+    np.testing.assert_array_equal(reference, chunked)
+    greedy, _ = model.generate_ids(PROMPTS, 20, sampler="greedy")
+    uncompiled, _ = model.generate_ids(PROMPTS, 20, sampler="greedy", jit_compile=False)
+    np.testing.assert_array_equal(greedy, uncompiled)
 
 
 def test_banned_ids_and_repetition_penalty():
