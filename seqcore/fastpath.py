@@ -1,4 +1,4 @@
-"""Which recurrent layers of a model will run on the fast cuDNN kernels."""
+"""Which loop each recurrent layer of a model runs: cuDNN, seqcore's CPU loop, or Keras' generic one."""
 
 import keras
 import tensorflow as tf
@@ -35,25 +35,41 @@ def _blockers(layer):
     return reasons
 
 
+def _path(layer, cudnn_active):
+    """The loop `layer` runs here, and why not a faster one."""
+    if cudnn_active:
+        return "cudnn", []
+    blockers = getattr(layer, "cpu_path_blockers", None)
+    if blockers is None:
+        return "keras", [f"keras.layers.{type(layer).__name__}, not seqcore.fast_rnn's"]
+    reasons = blockers()
+    return ("keras", reasons) if reasons else ("seqcore", [])
+
+
 def fast_path_report(model):
-    """One row per recurrent layer: can it use cuDNN, and will it here?
+    """One row per recurrent layer: can it use cuDNN, and which loop will it run here?
 
     Returns:
-        A list of dicts: `layer`, `kind`, `eligible`, `reasons`, `active`
-        (eligible and a GPU is visible). Masked input must also be
-        right-padded at run time, which every seqcore preprocessor does.
+        A list of dicts: `layer`, `kind`, `eligible` (for cuDNN), `reasons`
+        (why not cuDNN), `active` (eligible and a GPU is visible), `path`
+        (the loop it runs here: `"cudnn"`, `"seqcore"` for the whole-sequence
+        CPU loop of `seqcore.fast_rnn`, or `"keras"` for Keras' step-by-step
+        loop) and `path_reasons` (why not a faster one). Masked input must
+        also be right-padded at run time for cuDNN, which every seqcore
+        preprocessor does.
 
     Example:
 
     >>> from seqcore.backbone import RecurrentBackbone
     >>> rows = fast_path_report(RecurrentBackbone(cell="gru", units=4, num_features=2))
-    >>> rows[0]["eligible"]
-    True
+    >>> rows[0]["eligible"], rows[0]["path"]
+    (True, 'seqcore')
     """
     gpu = bool(tf.config.list_physical_devices("GPU"))
     rows = []
     for layer in _recurrent_layers(model):
         reasons = _blockers(layer)
+        path, path_reasons = _path(layer, gpu and not reasons)
         rows.append(
             {
                 "layer": layer.name,
@@ -61,6 +77,8 @@ def fast_path_report(model):
                 "eligible": not reasons,
                 "reasons": reasons,
                 "active": gpu and not reasons,
+                "path": path,
+                "path_reasons": path_reasons,
             }
         )
     return rows

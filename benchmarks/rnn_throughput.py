@@ -1,0 +1,372 @@
+"""Training throughput of rnn / lstm / gru: seqcore against plain Keras and PyTorch.
+
+For each cell and sequence length, trains the same network (one recurrent
+layer of `--units` over `--features` inputs, the last output into a
+one-unit Dense head, MSE loss, Adam) with each contender:
+
+- `seqcore`: a `RecurrentBackbone` (no input masking, "last" pooling) and
+  the head, trained with Keras `fit`;
+- `seqcore_layer`: the seqcore layer alone (`seqcore.fast_rnn.LSTM`, ...),
+  in the same model as `keras`;
+- `seqcore_no_xla`: as `seqcore_layer`, its step loops not XLA-compiled;
+- `keras`: the plain `keras.layers.SimpleRNN` / `LSTM` / `GRU`, with `fit`;
+- `torch`: `torch.nn.RNN` / `LSTM` / `GRU` with `torch.optim.Adam`, at its
+  best CPU settings (`torch.set_flush_denormal(True)`, one thread per
+  core). Skipped, with a note, when PyTorch is not installed
+  (`pip install -e ".[bench]"`).
+
+The contenders run in one process, interleaved: every round trains each of
+them (in a shuffled order) for `--batches` batches of random data. Reported
+per contender: sequences per second (median, min and max over the rounds),
+achieved GFLOP/s (matmul FLOPs of forward + backward: 3 x the forward's
+2 * batch * steps * (features + units) * gates * units) and that as a
+fraction of this CPU's float32 matmul peak, measured in the same rounds
+with `tf.matmul` on 2048 x 2048 matrices. Ratios between contenders are the
+median (min, max) of the per-round ratios, so a load change on a shared
+machine moves both sides of a ratio together.
+
+Prints one JSON object and appends one row per cell and length to the
+"Training throughput" table of benchmarks/README.md (machine, versions,
+date, load average); `--no-readme` leaves the README alone.
+
+Run:
+
+    python benchmarks/rnn_throughput.py > rnn_throughput.json
+    python benchmarks/rnn_throughput.py --cells lstm --steps 100 --rounds 3 --no-readme
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+CONTENDERS = ("seqcore", "seqcore_layer", "seqcore_no_xla", "keras", "torch")
+DEFAULT_CONTENDERS = ("seqcore", "keras", "torch")
+README = Path(__file__).with_name("README.md")
+SECTION = "## Training throughput"
+TABLE_HEADER = (
+    "| date | machine | versions | cell | steps | seqcore seq/s | keras seq/s | torch seq/s "
+    "| seqcore / keras | seqcore / torch | keras / torch | seqcore GFLOP/s (of peak) | peak GFLOP/s "
+    "| load |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+)
+SECTION_TEXT = f"""{SECTION}
+
+`python benchmarks/rnn_throughput.py` trains one recurrent layer ({{units}} units over
+{{features}} features, batch {{batch}}) plus a one-unit head with each contender,
+interleaved in one process; seq/s are medians over rounds, ratios the median
+(min-max) of per-round ratios, "of peak" the achieved matmul GFLOP/s over the
+`tf.matmul` 2048^3 float32 peak measured in the same rounds. `seqcore` is the
+`RecurrentBackbone`, `keras` the plain `keras.layers` layer, both trained with
+`fit`; `torch` is `torch.nn` with `set_flush_denormal(True)` and one thread per
+core. Load is the 1-minute load average at the start and end (these machines
+are shared).
+
+{TABLE_HEADER}"""
+
+
+def training_flops(cell, batch, steps, features, units):
+    """Matmul FLOPs of one training step: the forward's, three times (forward, two backward products).
+
+    Example:
+
+    >>> training_flops("rnn", batch=1, steps=1, features=1, units=1)
+    12
+    """
+    return 3 * 2 * batch * steps * (features + units) * GATES[cell] * units
+
+
+def _keras_model(layer_class, args):
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((None, args.features)), layer_class(args.units), keras.layers.Dense(1)]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return model
+
+
+def _backbone_model(cell, args):
+    import keras
+
+    from seqcore.backbone import RecurrentBackbone
+
+    backbone = RecurrentBackbone(cell=cell, units=args.units, num_features=args.features, mask_value=None)
+    inputs = keras.Input((None, args.features))
+    model = keras.Model(inputs, keras.layers.Dense(1)(backbone(inputs)["pooled_output"]))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return model
+
+
+def _keras_trainer(model, x, y, args):
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(args.batch).repeat().prefetch(1)
+
+    def train():
+        model.fit(dataset, epochs=1, steps_per_epoch=args.batches, shuffle=False, verbose=0)
+
+    return train
+
+
+def _torch_trainer(cell, x, y, args):
+    import torch
+
+    torch.manual_seed(0)
+    layer_class = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.recurrent = layer_class(args.features, args.units, batch_first=True)
+            self.head = torch.nn.Linear(args.units, 1)
+
+        def forward(self, inputs):
+            outputs, _ = self.recurrent(inputs)
+            return self.head(outputs[:, -1])
+
+    net = Net()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    def train():
+        for index in range(args.batches):
+            rows = slice((index * args.batch) % len(x), (index * args.batch) % len(x) + args.batch)
+            optimizer.zero_grad()
+            loss = torch.nn.functional.mse_loss(net(x[rows]), y[rows])
+            loss.backward()
+            optimizer.step()
+
+    return train
+
+
+def _contender(name, cell, x, y, args):
+    """A function that trains `args.batches` batches with contender `name` (built and warmed up)."""
+    import keras
+
+    from seqcore import fast_rnn, recurrent_loops
+
+    keras.utils.set_random_seed(0)
+    plain = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
+    fast = {"rnn": fast_rnn.SimpleRNN, "lstm": fast_rnn.LSTM, "gru": fast_rnn.GRU}[cell]
+    if name == "torch":
+        train = _torch_trainer(cell, x, y, args)
+    else:
+        model = {
+            "seqcore": lambda: _backbone_model(cell, args),
+            "seqcore_layer": lambda: _keras_model(fast, args),
+            "seqcore_no_xla": lambda: _keras_model(fast, args),
+            "keras": lambda: _keras_model(plain, args),
+        }[name]()
+        train = _keras_trainer(model, x, y, args)
+    # The first call traces (and compiles); the step loops' XLA setting is read then.
+    recurrent_loops.JIT_COMPILE = name != "seqcore_no_xla"
+    try:
+        train()
+    finally:
+        recurrent_loops.JIT_COMPILE = True
+    return train
+
+
+def _matmul_peak():
+    import tensorflow as tf
+
+    size = 2048
+    a = tf.random.normal((size, size))
+    matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, a)))
+    matmul()
+
+    def measure(repeats=3):
+        started = time.perf_counter()
+        for _ in range(repeats):
+            matmul().numpy()
+        return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
+
+    return measure
+
+
+def _summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def _ratios(seconds, a, b):
+    """Per-round throughput ratio a / b (= time b / time a)."""
+    if a not in seconds or b not in seconds:
+        return None
+    return _summary([tb / ta for ta, tb in zip(seconds[a], seconds[b])])
+
+
+def run_case(cell, steps, contenders, args, peak):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = args.batch * args.batches
+    x = rng.normal(size=(rows, steps, args.features)).astype("float32")
+    y = rng.normal(size=(rows, 1)).astype("float32")
+    trainers = {name: _contender(name, cell, x, y, args) for name in contenders}
+    seconds = {name: [] for name in trainers}
+    peaks = []
+    order = list(trainers)
+    for _ in range(args.rounds):
+        random.shuffle(order)
+        for name in order:
+            started = time.perf_counter()
+            trainers[name]()
+            seconds[name].append(time.perf_counter() - started)
+        peaks.append(peak())
+    flops = training_flops(cell, args.batch, steps, args.features, args.units)
+    peak_median = statistics.median(peaks)
+    result = {"cell": cell, "steps": steps, "flops_per_batch": flops, "peak_gflops": _summary(peaks), "contenders": {}}
+    for name, times in seconds.items():
+        per_second = [args.batch * args.batches / t for t in times]
+        gflops = statistics.median(per_second) / args.batch * flops / 1e9
+        result["contenders"][name] = {
+            "sequences_per_second": _summary(per_second),
+            "gflops": gflops,
+            "fraction_of_peak": gflops / peak_median,
+        }
+    result["ratios"] = {
+        f"{a} / {b}": ratio
+        for a, b in [
+            ("seqcore", "keras"), ("seqcore", "torch"), ("keras", "torch"),
+            ("seqcore_layer", "keras"), ("seqcore_layer", "torch"), ("seqcore_no_xla", "keras"),
+        ]
+        if (ratio := _ratios(seconds, a, b)) is not None
+    }
+    return result
+
+
+def _machine():
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}"
+
+
+def _cell(value, digits=0):
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _ratio_cell(ratio):
+    if ratio is None:
+        return "-"
+    return f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
+
+
+def readme_rows(report):
+    """The README table rows of a report, one per cell and length."""
+    rows = []
+    versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items() if v)
+    load = "{:.1f} / {:.1f}".format(*report["load_average"])
+    for case in report["cases"]:
+        contenders = case["contenders"]
+
+        def speed(name):
+            return contenders[name]["sequences_per_second"]["median"] if name in contenders else None
+
+        seqcore = contenders.get("seqcore")
+        of_peak = "-" if seqcore is None else f"{seqcore['gflops']:.0f} ({seqcore['fraction_of_peak']:.0%})"
+        rows.append(
+            f"| {report['date']} | {report['machine']} | {versions} | {case['cell']} | {case['steps']} "
+            f"| {_cell(speed('seqcore'))} | {_cell(speed('keras'))} | {_cell(speed('torch'))} "
+            f"| {_ratio_cell(case['ratios'].get('seqcore / keras'))} "
+            f"| {_ratio_cell(case['ratios'].get('seqcore / torch'))} "
+            f"| {_ratio_cell(case['ratios'].get('keras / torch'))} "
+            f"| {of_peak} | {case['peak_gflops']['median']:.0f} | {load} |\n"
+        )
+    return rows
+
+
+def append_to_readme(report, args, path=README):
+    """Adds the report's rows at the end of the "Training throughput" table, creating it if needed.
+
+    Only that section changes; the file is replaced atomically.
+    """
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    rows = "".join(readme_rows(report))
+    if SECTION not in text:
+        section = SECTION_TEXT.format(units=args.units, features=args.features, batch=args.batch)
+        text = text.rstrip("\n") + "\n\n" + section + rows
+    else:
+        start = text.index(SECTION)
+        following = text.find("\n## ", start + len(SECTION))
+        end = len(text) if following == -1 else following + 1
+        section = text[start:end].rstrip("\n") + "\n"
+        text = text[:start] + section + rows + ("\n" + text[end:] if following != -1 else "")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".README.", suffix=".tmp")
+    with os.fdopen(handle, "w") as file:
+        file.write(text)
+    os.replace(temporary, path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", default="rnn,lstm,gru")
+    parser.add_argument("--steps", default="100,400", help="Comma-separated sequence lengths.")
+    parser.add_argument("--contenders", default=",".join(DEFAULT_CONTENDERS),
+                        help=f"Comma-separated, from: {', '.join(CONTENDERS)}.")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--features", type=int, default=64)
+    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--batches", type=int, default=4, help="Training batches per contender per round.")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-readme", action="store_true", help="Do not append to benchmarks/README.md.")
+    args = parser.parse_args()
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    contenders = [name.strip() for name in args.contenders.split(",") if name.strip()]
+    unknown = sorted(set(contenders) - set(CONTENDERS))
+    if unknown:
+        parser.error(f"unknown contenders {unknown}; expected some of: {', '.join(CONTENDERS)}")
+    notes = []
+    torch_version = None
+    if "torch" in contenders:
+        try:
+            import torch
+        except ImportError:
+            contenders.remove("torch")
+            notes.append('PyTorch is not installed, torch skipped (pip install -e ".[bench]")')
+        else:
+            torch.set_flush_denormal(True)
+            torch.set_num_threads(os.cpu_count())
+            torch_version = torch.__version__
+
+    load_start = os.getloadavg()[0]
+    peak = _matmul_peak()
+    cases = [
+        run_case(cell.strip(), int(steps), contenders, args, peak)
+        for cell in args.cells.split(",")
+        for steps in args.steps.split(",")
+    ]
+    report = {
+        "benchmark": "rnn_throughput",
+        "date": datetime.date.today().isoformat(),
+        "machine": _machine(),
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "torch": torch_version},
+        "settings": {k: getattr(args, k) for k in ("batch", "features", "units", "batches", "rounds")},
+        "load_average": [load_start, os.getloadavg()[0]],
+        "notes": notes,
+        "cases": cases,
+    }
+    print(json.dumps(report, indent=2))
+    if not args.no_readme:
+        append_to_readme(report, args)
+
+
+if __name__ == "__main__":
+    main()

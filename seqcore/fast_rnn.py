@@ -1,0 +1,191 @@
+"""Drop-in `LSTM`, `GRU` and `SimpleRNN` layers with a faster CPU loop.
+
+Each subclasses its `keras.layers` namesake and keeps everything but the
+loop: the same cell, weights (names and shapes), config and call
+arguments, so weights and `.keras` files move freely between the two. Only
+`inner_loop` changes, and only where `cpu_path_blockers()` finds nothing in
+the way: the input projections of all steps become one matmul and the
+recurrence runs in `seqcore.recurrent_loops` (XLA-compiled step loops with
+hand-written gradients). Everywhere else, on a GPU in particular (where
+Keras picks cuDNN), the Keras loop runs unchanged.
+
+Results equal Keras' to float32 rounding (about 1e-6): masked steps carry
+the state over and output the previous output (zeros under
+`zero_output_for_mask`, which `Bidirectional` sets), `go_backwards` returns
+the reversed sequence, input dropout draws the same mask from the cell's
+seed generator.
+
+Example:
+
+>>> import numpy as np
+>>> layer = LSTM(4, return_sequences=True)
+>>> layer(np.zeros((2, 5, 3), "float32")).shape
+TensorShape([2, 5, 4])
+>>> layer.cpu_path_blockers()
+[]
+"""
+
+import keras
+import tensorflow as tf
+
+from seqcore import recurrent_loops
+
+
+def _gpu_visible():
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+class _FastLoopMixin:
+    """Replaces `keras.layers.RNN.inner_loop` by a whole-sequence loop when it can."""
+
+    def cpu_path_blockers(self):
+        """Why this layer runs Keras' own loop instead of the fast one (empty: it does not).
+
+        Example:
+
+        >>> GRU(4, recurrent_dropout=0.1).cpu_path_blockers()
+        ['recurrent_dropout=0.1']
+        """
+        cell = self.cell
+        reasons = []
+        if keras.backend.backend() != "tensorflow":
+            reasons.append(f"backend is {keras.backend.backend()}")
+        if _gpu_visible():
+            reasons.append("a GPU is visible (Keras' cuDNN or generic loop)")
+        if keras.activations.serialize(cell.activation) != "tanh":
+            reasons.append("activation is not tanh")
+        if hasattr(cell, "recurrent_activation") and (
+            keras.activations.serialize(cell.recurrent_activation) != "sigmoid"
+        ):
+            reasons.append("recurrent_activation is not sigmoid")
+        if cell.recurrent_dropout:
+            reasons.append(f"recurrent_dropout={cell.recurrent_dropout}")
+        elif getattr(cell, "implementation", 2) != 2:
+            reasons.append(f"implementation={cell.implementation}")
+        if not getattr(cell, "reset_after", True):
+            reasons.append("reset_after=False")
+        if self.unroll:
+            reasons.append("unroll=True")
+        if getattr(self, "use_cudnn", "auto") is True:
+            reasons.append("use_cudnn=True")
+        if self.compute_dtype != "float32":
+            reasons.append(f"compute dtype is {self.compute_dtype}")
+        return reasons
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if self.cpu_path_blockers():
+            return super().inner_loop(sequences, initial_state, mask=mask, training=training)
+
+        cell = self.cell
+        if training and 0.0 < cell.dropout < 1.0:
+            # The mask `RNN.call` drew for this batch, shared by every step as in Keras.
+            sequences = sequences * tf.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        inputs = tf.transpose(sequences, (1, 0, 2))  # time-major
+        if mask is not None:
+            mask = tf.cast(mask, tf.bool)
+            mask = tf.transpose(mask if mask.shape.rank == 3 else mask[..., None], (1, 0, 2))
+        if self.go_backwards:
+            inputs = tf.reverse(inputs, (0,))
+            mask = None if mask is None else tf.reverse(mask, (0,))
+
+        # One matmul projects the inputs of every step.
+        steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
+        projected = tf.matmul(tf.reshape(inputs, (-1, sequences.shape[-1])), cell.kernel)
+        input_bias = self._input_bias()
+        if input_bias is not None:
+            projected += input_bias
+        projected = tf.reshape(projected, (steps, batch, projected.shape[-1]))
+
+        states, final_states = self._run(projected, initial_state, mask)
+        outputs = states
+        if mask is not None:
+            # Masked steps output zeros, or (Keras' default) the previous
+            # output: the carried state once a real step has been seen.
+            shown = mask if self.zero_output_for_mask else tf.cumsum(tf.cast(mask, tf.int32), axis=0) > 0
+            outputs = tf.where(shown, states, tf.zeros_like(states))
+        last_output = outputs[-1]
+        if self.return_sequences:
+            outputs = tf.transpose(outputs, (1, 0, 2))
+        else:
+            outputs = last_output[:, None]
+        return last_output, outputs, final_states
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class LSTM(_FastLoopMixin, keras.layers.LSTM):
+    """`keras.layers.LSTM` with a faster CPU loop; same weights, config and results.
+
+    Takes every argument of `keras.layers.LSTM`. Training and inference on
+    CPU use one input-projection matmul for all steps and an XLA-compiled
+    step loop with a hand-written gradient, unless `cpu_path_blockers()`
+    names a reason not to (e.g. `recurrent_dropout`, another activation, a
+    visible GPU, where cuDNN stays the default).
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype("float32")
+    >>> fast, plain = LSTM(4), keras.layers.LSTM(4)
+    >>> fast.build(x.shape); plain.build(x.shape)
+    >>> plain.set_weights(fast.get_weights())
+    >>> bool(np.allclose(fast(x), plain(x), atol=1e-5))
+    True
+    """
+
+    def _input_bias(self):
+        return self.cell.bias if self.cell.use_bias else None
+
+    def _run(self, projected, initial_state, mask):
+        h0, c0 = initial_state
+        states, last_carry = recurrent_loops.lstm_sequence(projected, h0, c0, self.cell.recurrent_kernel, mask)
+        return states, [states[-1], last_carry]
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class GRU(_FastLoopMixin, keras.layers.GRU):
+    """`keras.layers.GRU` with a faster CPU loop; same weights, config and results.
+
+    Takes every argument of `keras.layers.GRU`; the fast loop needs
+    `reset_after=True` (the default) besides what `LSTM` needs.
+
+    Example:
+
+    >>> import numpy as np
+    >>> GRU(4)(np.zeros((2, 6, 3), "float32")).shape
+    TensorShape([2, 4])
+    """
+
+    def _input_bias(self):
+        return self.cell.bias[0] if self.cell.use_bias else None
+
+    def _run(self, projected, initial_state, mask):
+        (h0,) = initial_state
+        units = self.cell.units
+        recurrent_bias = self.cell.bias[1] if self.cell.use_bias else tf.zeros((3 * units,), projected.dtype)
+        states = recurrent_loops.gru_sequence(projected, h0, self.cell.recurrent_kernel, recurrent_bias, mask)
+        return states, [states[-1]]
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class SimpleRNN(_FastLoopMixin, keras.layers.SimpleRNN):
+    """`keras.layers.SimpleRNN` with a faster CPU loop; same weights, config and results.
+
+    Takes every argument of `keras.layers.SimpleRNN`; the fast loop needs
+    the default `tanh` activation and no recurrent dropout.
+
+    Example:
+
+    >>> import numpy as np
+    >>> SimpleRNN(4)(np.zeros((2, 6, 3), "float32")).shape
+    TensorShape([2, 4])
+    """
+
+    def _input_bias(self):
+        return self.cell.bias if self.cell.use_bias else None
+
+    def _run(self, projected, initial_state, mask):
+        (h0,) = initial_state
+        states = recurrent_loops.simple_rnn_sequence(projected, h0, self.cell.recurrent_kernel, mask)
+        return states, [states[-1]]
