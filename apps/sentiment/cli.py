@@ -95,7 +95,8 @@ def predict(model, texts, file, as_json):
     from apps.sentiment import commands
 
     inputs = commands.gather_texts(texts, file=file, stdin=sys.stdin)
-    click.echo(commands.format_predictions(commands.predict(model, inputs), as_json=as_json))
+    for batch in commands.predict_batches(model, inputs):  # streamed: bounded memory for any file
+        click.echo(commands.format_predictions(batch, as_json=as_json))
 
 
 @cli.command()

@@ -1,6 +1,8 @@
 """The sentiment app's commands as plain functions; `cli.py` is a thin layer over them."""
 
+import itertools
 import json
+import re
 import time
 from pathlib import Path
 
@@ -333,9 +335,27 @@ def evaluate(run_dir, data=None, split="test", text_column=None, label_column=No
     return _classification_report(model, texts, np.array([index[name] for name in names]))
 
 
+#: Texts per model call in `predict`: memory stays bounded whatever the input size.
+PREDICT_BATCH = 256
+
+
 def gather_texts(texts=(), file=None, stdin=None):
-    """Inputs for `predict`: arguments, then a file (or `-` for stdin), else piped stdin."""
+    """Inputs for `predict`: arguments, then a file (or `-` for stdin), else piped stdin.
+
+    Arguments and stdin are read and checked at once; a file is streamed
+    line by line (non-empty lines, stripped) and checked as it is read, so
+    a file of any size takes bounded memory.
+
+    Returns:
+        An iterator of texts.
+    """
     texts = list(texts)
+    for position, text in enumerate(texts, start=1):
+        _check_text(position, text)
+    if file is not None and str(file) != "-":
+        lines = _file_texts(file)
+        first = next(lines)  # raises the file's own errors (missing, no text) before any output
+        return itertools.chain(texts, [first], lines)
     if file is not None:
         texts += sentiment_data.read_texts(file)
     elif not texts and stdin is not None and not stdin.isatty():
@@ -345,22 +365,57 @@ def gather_texts(texts=(), file=None, stdin=None):
             "no input text; expected TEXT arguments, --file PATH, or lines on stdin"
         )
     for position, text in enumerate(texts, start=1):
-        if not text.strip():
-            raise SeqcoreError(f"input {position} is empty; expected non-empty text")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise SeqcoreError(
-                f"input {position} is not valid UTF-8; expected UTF-8 text; received: {text!r}"
-            ) from None
-    return texts
+        _check_text(position, text)
+    return iter(texts)
 
 
-def predict(model_path, texts):
-    """Labels and class probabilities from a run directory or an export.
+def _check_text(position, text):
+    if not text.strip():
+        raise SeqcoreError(f"input {position} is empty; expected non-empty text")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SeqcoreError(
+            f"input {position} is not valid UTF-8; expected UTF-8 text; received: {text!r}"
+        ) from None
 
-    Returns:
-        A list of dicts: `text`, `label`, `probabilities` (name -> float).
+
+def _file_texts(path):
+    """Non-empty stripped lines of a UTF-8 file, read one line at a time (generator).
+
+    Lines end at \\n, \\r\\n or \\r, as in `sentiment_data.read_texts`, whose
+    errors it repeats.
+    """
+    file = Path(path)
+    if file.is_dir():
+        raise SeqcoreError(f"expected a text file with one text per line; received a directory: {path}")
+    if not file.is_file():
+        raise SeqcoreError(f"text file not found: {path}; expected a file with one text per line")
+    found, offset = False, 0
+    with open(file, "rb") as stream:
+        for raw in stream:
+            start = 3 if offset == 0 and raw.startswith(b"\xef\xbb\xbf") else 0
+            try:
+                line = raw[start:].decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise SeqcoreError(
+                    f"{path} is not valid UTF-8: invalid byte 0x{error.object[error.start]:02x} "
+                    f"at byte offset {offset + start + error.start}; expected UTF-8 text"
+                ) from None
+            offset += len(raw)
+            for text in re.split(r"\r\n?|\n", line):
+                if text.strip():
+                    found = True
+                    yield text.strip()
+    if not found:
+        raise SeqcoreError(f"{path} has no text; expected one text per non-empty line")
+
+
+def predict_batches(model_path, texts, batch_size=None):
+    """Like `predict`, lazily: one list of results per `batch_size` texts.
+
+    The model is loaded once; `texts` may be any iterable (a streamed file),
+    and at most one batch of texts and results is held at a time.
     """
     model_path = Path(model_path)
     if not model_path.is_dir():
@@ -369,20 +424,48 @@ def predict(model_path, texts):
             f"not a model: {model_path}; expected a run or export directory, found {problem}"
         )
     if (model_path / "model.keras").is_file() or not _looks_like_export(model_path):
+        import tensorflow as tf
+
+        from apps.sentiment.model import INPUT_SIGNATURE, serving_function
+
         model = load_run_model(model_path)
-        probabilities = model.predict(np.array(texts, dtype=object), batch_size=256, verbose=0)
         class_names = model.class_names
-        labels = [class_names[i] for i in probabilities.argmax(axis=-1)]
+        serve = tf.function(serving_function(model), input_signature=INPUT_SIGNATURE)
+
+        def label(batch):
+            probabilities = serve(tf.constant(batch))["probabilities"].numpy()
+            return [class_names[i] for i in probabilities.argmax(axis=-1)], probabilities
     else:
-        labels, probabilities, class_names = _predict_export(model_path, texts)
-    return [
-        {
-            "text": text,
-            "label": label,
-            "probabilities": {name: float(p) for name, p in zip(class_names, row)},
-        }
-        for text, label, row in zip(texts, labels, probabilities)
-    ]
+        loaded, class_names = _load_export(model_path)
+
+        def label(batch):
+            import tensorflow as tf
+
+            outputs = loaded.signatures["serving_default"](text=tf.constant(batch))
+            labels = [name.decode("utf-8") for name in outputs["label"].numpy()]
+            return labels, outputs["probabilities"].numpy()
+
+    texts, batch_size = iter(texts), batch_size or PREDICT_BATCH
+    while batch := list(itertools.islice(texts, batch_size)):
+        labels, probabilities = label(batch)
+        names = class_names or [str(i) for i in range(probabilities.shape[-1])]
+        yield [
+            {
+                "text": text,
+                "label": name,
+                "probabilities": {n: float(p) for n, p in zip(names, row)},
+            }
+            for text, name, row in zip(batch, labels, probabilities)
+        ]
+
+
+def predict(model_path, texts):
+    """Labels and class probabilities from a run directory or an export.
+
+    Returns:
+        A list of dicts: `text`, `label`, `probabilities` (name -> float).
+    """
+    return [result for batch in predict_batches(model_path, texts) for result in batch]
 
 
 def _looks_like_export(path):
@@ -391,7 +474,8 @@ def _looks_like_export(path):
     )
 
 
-def _predict_export(path, texts):
+def _load_export(path):
+    """The loaded export (checked to be a sentiment one) and its class names (None without metadata)."""
     import tensorflow as tf
 
     from seqcore.export import resolve_version_dir
@@ -403,15 +487,11 @@ def _predict_export(path, texts):
             f"not a sentiment export: {path}; expected a serving_default signature "
             "with a `text` input"
         )
-    outputs = signature(text=tf.constant(texts))
-    labels = [label.decode("utf-8") for label in outputs["label"].numpy()]
-    probabilities = outputs["probabilities"].numpy()
+    class_names = None
     if "metadata" in loaded.signatures:
         names = loaded.signatures["metadata"]()["class_names"].numpy()
         class_names = [name.decode("utf-8") for name in names]
-    else:  # exported elsewhere: name the columns by index
-        class_names = [str(i) for i in range(probabilities.shape[-1])]
-    return labels, probabilities, class_names
+    return loaded, class_names
 
 
 def export(run_dir, export_base, version=None):

@@ -298,6 +298,17 @@ def test_predict_file(run_dir, tmp_path):
     assert [p["text"] for p in out][:2] == ["first", "what a great film"]
 
 
+def test_predict_runs_the_model_in_bounded_batches(run_dir, exported):
+    from apps.sentiment import commands
+
+    texts = [f"film number {i} was {'great' if i % 2 else 'dull'}" for i in range(10)]
+    for model in (run_dir, exported[0]):
+        batches = list(commands.predict_batches(model, iter(texts), batch_size=4))
+        assert [len(batch) for batch in batches] == [4, 4, 2]
+        whole = commands.predict(model, texts)
+        assert [r["label"] for b in batches for r in b] == [r["label"] for r in whole]
+
+
 def test_predict_stdin(run_dir):
     out = predictions(invoke("predict", run_dir, "--json", input="great film\n\nawful film\n"))
     assert [p["text"] for p in out] == ["great film", "awful film"]

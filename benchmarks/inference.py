@@ -1,0 +1,177 @@
+"""Inference: each export's batch-1 latency and batch-256 throughput against in-process calls.
+
+For each `TASK=RUN_DIR` given (sentiment, forecast, speech), exports the
+run to a temporary folder, loads it with `tf.saved_model.load` and times,
+interleaved over `--rounds` rounds of `--calls` calls each:
+
+- `export`: the SavedModel's `serving_default` (what TensorFlow Serving runs);
+- `compiled`: the same serving function (raw inputs -> outputs, string
+  preprocessing included) as an in-process `tf.function`;
+- `compiled_xla`: the model's numeric core as `tf.function(jit_compile=True)`
+  on already-preprocessed inputs (no strings), the fastest in-process call;
+- `predict`: `model.predict` on the raw inputs (never serve through it).
+
+Batch 1: p50 and p99 milliseconds per call over all rounds; batch 256:
+examples per second (median over rounds). The bar: the export's batch-1
+p50 within 1.5x of the fastest compiled in-process call.
+
+Prints one JSON object; appends a row per task to the "Inference latency"
+table of benchmarks/README.md unless `--no-readme`.
+
+Run:
+
+    python benchmarks/inference.py sentiment=runs/sentiment forecast=runs/forecast speech=runs/digits
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import report  # noqa: E402
+
+BAR_RATIO = 1.5
+SECTION = "Inference latency"
+INTRO = """`python benchmarks/inference.py TASK=RUN ...` times each export's `serving_default`
+(loaded with `tf.saved_model.load`), the same serving function as an in-process
+`tf.function`, the numeric core under `tf.function(jit_compile=True)` on
+preprocessed inputs, and `model.predict`, interleaved; batch-1 p50 / p99 in ms,
+batch-256 examples/s. Bar: export batch-1 p50 within 1.5x of the fastest
+compiled in-process call."""
+HEADER = (
+    report.PREFIX_HEADER
+    + " task | export p50 / p99 ms | compiled p50 / p99 ms | XLA core p50 ms | predict p50 ms "
+    "| export / fastest compiled | export b256 ex/s | compiled b256 ex/s |\n" + "|---" * 12 + "|"
+)
+
+
+def task_inputs(task, model, batch):
+    """Raw inputs of `batch` examples, the serving function and its numeric core."""
+    import tensorflow as tf
+
+    if task == "sentiment":
+        from apps.sentiment.model import serving_function
+
+        texts = ["A moving, beautifully acted film, though the middle drags a little."] * batch
+        raw = {"text": tf.constant(texts)}
+        core_input = model.preprocessor(raw["text"])
+        return raw, serving_function(model), core_input, np.array(texts, dtype=object)
+    if task == "forecast":
+        from apps.forecast.model import sample_history, serving_function
+
+        history = sample_history(model, model.lookback, count=batch)
+        return {"history": tf.constant(history)}, serving_function(model), tf.constant(history), history
+    if task == "speech":
+        from apps.speech.model import sample_audio, serving_function
+
+        audio = np.resize(sample_audio(model.sample_rate, model.clip_samples), (batch, model.clip_samples))
+        audio = audio.astype("float32")
+        return {"audio": tf.constant(audio)}, serving_function(model), tf.constant(audio), audio
+    raise SystemExit(f"Error: unknown task {task!r}; expected sentiment, forecast or speech")
+
+
+def measure(task, run_dir, args):
+    import importlib
+
+    import tensorflow as tf
+
+    commands = importlib.import_module(f"apps.{task}.commands")
+    model = commands.load_run_model(run_dir)
+    export_dir = commands.export(run_dir, Path(tempfile.mkdtemp(prefix=f"{task}-export-")))
+    signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+
+    def contenders(batch):
+        raw, serve, core_input, predict_input = task_inputs(task, model, batch)
+        compiled = tf.function(serve)
+        xla_core = tf.function(lambda x: model(x, training=False), jit_compile=True)
+        calls = {
+            "export": lambda: signature(**raw),
+            "compiled": lambda: compiled(**raw),
+            "compiled_xla": lambda: xla_core(core_input),
+            "predict": lambda: model.predict(predict_input, verbose=0, batch_size=batch),
+        }
+        for name, call in list(calls.items()):
+            try:
+                call()
+                call()
+            except Exception as error:  # noqa: BLE001 - e.g. an op XLA cannot compile
+                print(f"{task} {name}: skipped ({type(error).__name__})", file=sys.stderr)
+                del calls[name]
+        return calls
+
+    def repeat(call, times):
+        return lambda: [call() for _ in range(times)]
+
+    single = contenders(1)
+    seconds = report.interleaved(
+        {name: repeat(call, args.calls if name != "predict" else max(args.calls // 10, 3))
+         for name, call in single.items()}, args.rounds)
+    # Per-call latencies: time each call of one extra round individually.
+    latencies = {name: [] for name in single}
+    for _ in range(args.rounds):
+        for name, call in single.items():
+            for _ in range(args.calls if name != "predict" else max(args.calls // 10, 3)):
+                started = time.perf_counter()
+                call()
+                latencies[name].append(1000 * (time.perf_counter() - started))
+    batch_1 = {
+        name: {"p50_ms": round(float(np.percentile(values, 50)), 3),
+               "p99_ms": round(float(np.percentile(values, 99)), 3)}
+        for name, values in latencies.items()
+    }
+    large = contenders(256)
+    large_seconds = report.interleaved({name: call for name, call in large.items() if name != "predict"}
+                                       | {"predict": large["predict"]}, args.rounds)
+    throughput = {name: report.summary([256 / s for s in values], 1) for name, values in large_seconds.items()}
+    fastest = min(batch_1[name]["p50_ms"] for name in ("compiled", "compiled_xla") if name in batch_1)
+    ratio = batch_1["export"]["p50_ms"] / fastest
+    del seconds
+    return {
+        "batch_1": batch_1,
+        "batch_256_examples_per_second": throughput,
+        "export_over_fastest_compiled": round(ratio, 2),
+        "passes": ratio <= BAR_RATIO,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="TASK=RUN_DIR, e.g. sentiment=runs/sentiment")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=50, help="Batch-1 calls per contender per round.")
+    parser.add_argument("--no-readme", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    env = report.environment()
+    results = {}
+    for item in args.runs:
+        task, _, run_dir = item.partition("=")
+        if not run_dir:
+            sys.exit(f"Error: expected TASK=RUN_DIR; received: {item!r}")
+        results[task] = measure(task, run_dir, args)
+    print(json.dumps({"benchmark": "inference", **env, "tasks": results,
+                      "command": "python " + " ".join(sys.argv)}, indent=2))
+    if not args.no_readme:
+        for task, result in results.items():
+            b1, b256 = result["batch_1"], result["batch_256_examples_per_second"]
+
+            def p50(name):
+                return f"{b1[name]['p50_ms']:.2f}" if name in b1 else "-"
+
+            row = (f"{report.row_prefix(env)} {task} | {b1['export']['p50_ms']:.2f} / {b1['export']['p99_ms']:.2f} "
+                   f"| {b1['compiled']['p50_ms']:.2f} / {b1['compiled']['p99_ms']:.2f} | {p50('compiled_xla')} "
+                   f"| {p50('predict')} | {result['export_over_fastest_compiled']:.2f}x "
+                   f"| {b256['export']['median']:,.0f} | {b256['compiled']['median']:,.0f} |")
+            report.append_row(SECTION, INTRO, HEADER, row)
+
+
+if __name__ == "__main__":
+    main()
