@@ -34,31 +34,39 @@ DEFAULTS = {
 }
 
 
-def delayed_recall(num_examples, gap, num_symbols=8, seed=0):
+def delayed_recall(num_examples, gap, num_symbols=8, seed=0, position=None):
     """Makes the delayed-recall data set.
 
-    Step 0 holds the symbol to remember and a *remember* marker; the `gap`
-    steps after it hold random symbols of the same alphabet (distractors:
-    a model cannot simply learn to ignore their channels); the last step
-    holds only the *recall* marker.
+    A sequence has `gap + gap // 2 + 2` one-hot steps. One of them, at a
+    random step among the first `gap // 2 + 1`, shows the symbol to
+    remember; the last step shows the *recall* marker; every other step
+    shows a random *distractor* (from a separate alphabet). So at least
+    `gap` distractors separate the symbol from the question, and how many
+    varies: a model must hold the symbol in a stable memory, it cannot
+    rely on a fixed delay.
 
     Args:
         num_examples: how many sequences.
-        gap: distractor steps between the symbol and the recall marker.
-        num_symbols: size of the alphabet.
-        seed: seeds the symbols and distractors.
+        gap: the fewest distractor steps between the symbol and the recall
+            marker.
+        num_symbols: size of the alphabet to remember (and of the
+            distractor alphabet).
+        seed: seeds symbols, positions and distractors (an int or a list
+            of ints).
+        position: the symbol's step in every sequence, or None for a
+            random one per sequence.
 
     Returns:
-        `(inputs, targets)`: float32 one-hot steps `(num_examples, gap + 2,
-        num_symbols + 2)` and int32 symbols `(num_examples,)`. Channels
-        `[0, num_symbols)` are the symbols, then the remember marker, then
-        the recall marker.
+        `(inputs, targets)`: float32 one-hot steps `(num_examples, steps,
+        2 * num_symbols + 1)` and int32 symbols `(num_examples,)`. Channels
+        `[0, num_symbols)` are the symbols, the next `num_symbols` the
+        distractors, and the last one the recall marker.
 
     Example:
 
-    >>> x, y = delayed_recall(4, gap=10, num_symbols=3)
+    >>> x, y = delayed_recall(4, gap=10, num_symbols=3, position=0)
     >>> x.shape, y.shape
-    ((4, 12, 5), (4,))
+    ((4, 17, 7), (4,))
     >>> bool((x[:, 0, :3].argmax(-1) == y).all())
     True
     """
@@ -66,17 +74,21 @@ def delayed_recall(num_examples, gap, num_symbols=8, seed=0):
         raise SeqcoreError(f"gap must be a number of steps >= 0; received: {gap}")
     if int(num_symbols) < 2:
         raise SeqcoreError(f"num_symbols must be at least 2; received: {num_symbols}")
+    jitter = gap // 2
+    if position is not None and not 0 <= position <= jitter:
+        raise SeqcoreError(f"position must be in [0, {jitter}] for gap {gap}; received: {position}")
     rng = np.random.default_rng(seed)
-    steps, width = gap + 2, num_symbols + 2
+    steps, width = gap + jitter + 2, 2 * num_symbols + 1
     targets = rng.integers(0, num_symbols, size=num_examples).astype("int32")
-    distractors = rng.integers(0, num_symbols, size=(num_examples, gap))
+    positions = (rng.integers(0, jitter + 1, size=num_examples) if position is None
+                 else np.full(num_examples, position))
+    distractors = rng.integers(num_symbols, 2 * num_symbols, size=(num_examples, steps - 1))
     inputs = np.zeros((num_examples, steps, width), dtype="float32")
-    rows = np.arange(num_examples)
-    inputs[rows, 0, targets] = 1.0
-    inputs[:, 0, num_symbols] = 1.0
-    for offset in range(gap):
-        inputs[rows, 1 + offset, distractors[:, offset]] = 1.0
-    inputs[:, -1, num_symbols + 1] = 1.0
+    rows = np.arange(num_examples)[:, None]
+    inputs[rows, np.arange(steps - 1)[None, :], distractors] = 1.0
+    inputs[rows[:, 0], positions, :] = 0.0
+    inputs[rows[:, 0], positions, targets] = 1.0
+    inputs[:, -1, -1] = 1.0
     return inputs, targets
 
 
@@ -85,7 +97,7 @@ def build_model(cell, units, num_features, num_symbols, bidirectional=False, lea
 
     Example:
 
-    >>> model = build_model("gru", 4, num_features=5, num_symbols=3)
+    >>> model = build_model("gru", 4, num_features=7, num_symbols=3)
     >>> model.output_shape
     (None, 3)
     """
@@ -116,10 +128,10 @@ def input_gradient_norms(model, inputs, targets):
 
     Example:
 
-    >>> x, y = delayed_recall(8, gap=5, num_symbols=2)
-    >>> model = build_model("rnn", 4, num_features=4, num_symbols=2)
+    >>> x, y = delayed_recall(8, gap=4, num_symbols=2)
+    >>> model = build_model("rnn", 4, num_features=5, num_symbols=2)
     >>> input_gradient_norms(model, x, y).shape
-    (7,)
+    (8,)
     """
     import tensorflow as tf
 
@@ -137,7 +149,8 @@ def run_one(cell, gap, *, seed=0, bidirectional=False, num_symbols=8, train_exam
             verbose=0):
     """Trains one cell on one gap; returns accuracy, gradient norms and timings.
 
-    Every cell gets the same data (seeded by `seed` and the gap), units,
+    Every cell gets the same data (seeded by `seed` and the gap; fresh
+    training sequences each epoch, so nothing can be memorized), units,
     epochs, batch size and learning rate.
 
     Returns:
@@ -156,13 +169,18 @@ def run_one(cell, gap, *, seed=0, bidirectional=False, num_symbols=8, train_exam
     import keras
 
     keras.utils.set_random_seed(seed)
-    train_x, train_y = delayed_recall(train_examples, gap, num_symbols, seed=seed * 1000 + gap)
-    test_x, test_y = delayed_recall(test_examples, gap, num_symbols, seed=seed * 1000 + gap + 500)
-    model = build_model(cell, units, train_x.shape[-1], num_symbols, bidirectional, learning_rate)
-    probe_x, probe_y = test_x[:256], test_y[:256]
+    test_x, test_y = delayed_recall(test_examples, gap, num_symbols, seed=_seed(seed, gap, "test"))
+    # The gradient probe puts the symbol at step 0: the farthest from the question.
+    probe_x, probe_y = delayed_recall(256, gap, num_symbols, seed=_seed(seed, gap, "probe"), position=0)
+    model = build_model(cell, units, test_x.shape[-1], num_symbols, bidirectional, learning_rate)
     initial = input_gradient_norms(model, probe_x, probe_y)
-    started = time.time()
-    history = model.fit(train_x, train_y, batch_size=batch_size, epochs=epochs, verbose=verbose)
+    history, started = {}, time.time()
+    for epoch in range(epochs):
+        # Fresh sequences every epoch: the model cannot memorize the training set.
+        train_x, train_y = delayed_recall(train_examples, gap, num_symbols, seed=_seed(seed, gap, epoch))
+        logs = model.fit(train_x, train_y, batch_size=batch_size, epochs=1, verbose=verbose).history
+        for key, values in logs.items():
+            history.setdefault(key, []).append(float(values[-1]))
     train_seconds = time.time() - started
     loss, accuracy = model.evaluate(test_x, test_y, batch_size=256, verbose=0)
     trained = input_gradient_norms(model, probe_x, probe_y)
@@ -177,10 +195,16 @@ def run_one(cell, gap, *, seed=0, bidirectional=False, num_symbols=8, train_exam
         "parameters": int(model.count_params()),
         "epochs": int(epochs),
         "train_seconds": round(train_seconds, 2),
-        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+        "history": history,
         "gradient_norms": {"init": initial.tolist(), "trained": trained.tolist()},
         "gradient_ratio": {"init": _ratio(initial), "trained": _ratio(trained)},
     }
+
+
+def _seed(seed, gap, part):
+    """A distinct data seed per (seed, gap, epoch, "test" or "probe"), the same for every cell."""
+    index = {"test": 0, "probe": 1}[part] if isinstance(part, str) else int(part) + 2
+    return [int(seed) % 2**32, int(gap), index]
 
 
 def _ratio(norms):

@@ -54,6 +54,7 @@ def learning_curves(runs, path, title):
             axes.plot(range(1, length + 1), mean, style, color=color, marker="o" if key == "val_loss" else None,
                       label=label, linewidth=2 if key == "val_loss" else 1)
     axes.set_xlabel("epoch")
+    axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_ylabel("loss (solid: validation, dotted: training)")
     axes.set_title(title)
     axes.grid(alpha=0.3)

@@ -7,27 +7,37 @@ from seqcore.errors import SeqcoreError
 
 @pytest.mark.parametrize("gap", [0, 1, 25])
 def test_delayed_recall_layout(gap):
-    x, y = longrange.delayed_recall(64, gap, num_symbols=5, seed=3)
-    assert x.shape == (64, gap + 2, 7) and y.shape == (64,)
+    x, y = longrange.delayed_recall(256, gap, num_symbols=5, seed=3)
+    steps = gap + gap // 2 + 2
+    assert x.shape == (256, steps, 11) and y.shape == (256,)
     assert x.dtype == np.float32 and y.dtype == np.int32
-    np.testing.assert_array_equal(x.sum(-1)[:, 0], 2)  # symbol + remember marker
-    np.testing.assert_array_equal(x.sum(-1)[:, 1:], 1)  # one symbol, or the recall marker
-    np.testing.assert_array_equal(x[:, 0, :5].argmax(-1), y)
-    np.testing.assert_array_equal(x[:, 0, 5], 1)
-    np.testing.assert_array_equal(x[:, 1:, 5], 0)
-    np.testing.assert_array_equal(x[:, -1, 6], 1)
-    np.testing.assert_array_equal(x[:, -1, :6], 0)
-    np.testing.assert_array_equal(x[:, :-1, 6], 0)
+    np.testing.assert_array_equal(x.sum(-1), 1)  # one-hot: one thing per step
+    symbol_steps = x[:, :, :5].sum(-1)
+    np.testing.assert_array_equal(symbol_steps.sum(-1), 1)  # the symbol shows exactly once
+    position = symbol_steps.argmax(-1)
+    assert position.min() >= 0 and position.max() <= gap // 2
+    np.testing.assert_array_equal(x[np.arange(256), position, :5].argmax(-1), y)
+    np.testing.assert_array_equal(x[:, -1, -1], 1)  # recall marker last, and only there
+    np.testing.assert_array_equal(x[:, :-1, -1], 0)
+    # at least `gap` distractors between the symbol and the recall marker
+    assert (steps - 2 - position).min() >= gap
     assert set(y.tolist()) <= set(range(5))
 
 
-def test_distractors_use_the_same_alphabet_and_carry_no_answer():
+def test_symbol_position_varies_unless_fixed():
+    x, _ = longrange.delayed_recall(500, 20, num_symbols=4, seed=0)
+    assert len(np.unique(x[:, :, :4].sum(-1).argmax(-1))) == 11
+    x, y = longrange.delayed_recall(50, 20, num_symbols=4, position=0)
+    np.testing.assert_array_equal(x[:, 0, :4].argmax(-1), y)
+
+
+def test_distractors_carry_no_answer():
     x, y = longrange.delayed_recall(4000, 20, num_symbols=4, seed=0)
-    distractors = x[:, 1:-1, :4].argmax(-1)
-    assert set(np.unique(distractors)) == {0, 1, 2, 3}
-    # The answer cannot be read off the distractors: they match it at chance rate.
-    agreement = (distractors == y[:, None]).mean()
-    assert abs(agreement - 0.25) < 0.01
+    distractor_ids = x[:, :-1, 4:8].argmax(-1)[x[:, :-1, 4:8].sum(-1) == 1]
+    assert set(np.unique(distractor_ids)) == {0, 1, 2, 3}
+    counts = np.stack([(x[:, :-1, 4 + k].sum(-1)) for k in range(4)], -1)
+    # The distractors are not more frequent for the answer than for any other symbol.
+    assert abs((counts.argmax(-1) == y).mean() - 0.25) < 0.05
 
 
 def test_seeded():
@@ -36,15 +46,17 @@ def test_seeded():
     assert not np.array_equal(a[0], c[0])
 
 
-@pytest.mark.parametrize("gap, symbols, words", [(-1, 4, "gap"), (3, 1, "num_symbols")])
-def test_bad_settings(gap, symbols, words):
+@pytest.mark.parametrize("gap, symbols, position, words", [
+    (-1, 4, None, "gap"), (3, 1, None, "num_symbols"), (4, 3, 3, "position must be in"),
+])
+def test_bad_settings(gap, symbols, position, words):
     with pytest.raises(SeqcoreError, match=words):
-        longrange.delayed_recall(4, gap, num_symbols=symbols)
+        longrange.delayed_recall(4, gap, num_symbols=symbols, position=position)
 
 
 def test_gradient_reaches_only_the_last_step_without_recurrence():
-    x, y = longrange.delayed_recall(8, 6, num_symbols=3)
-    model = longrange.build_model("rnn", 4, num_features=5, num_symbols=3)
+    x, y = longrange.delayed_recall(8, 4, num_symbols=3)
+    model = longrange.build_model("rnn", 4, num_features=7, num_symbols=3)
     layer = model.backbone.get_layer("rnn_0")
     kernel, recurrent, bias = layer.get_weights()
     layer.set_weights([kernel, np.zeros_like(recurrent), bias])
@@ -56,7 +68,7 @@ def test_gradient_reaches_only_the_last_step_without_recurrence():
 
 def test_gradient_flows_back_through_the_recurrence():
     x, y = longrange.delayed_recall(8, 6, num_symbols=3)
-    model = longrange.build_model("lstm", 4, num_features=5, num_symbols=3)
+    model = longrange.build_model("lstm", 4, num_features=7, num_symbols=3)
     norms = longrange.input_gradient_norms(model, x, y)
     assert np.all(np.isfinite(norms)) and np.all(norms > 0)
 
@@ -67,7 +79,7 @@ def test_run_one_is_reproducible_with_its_seed():
     second = longrange.run_one("gru", 4, seed=5, **settings)
     assert first["accuracy"] == second["accuracy"]
     np.testing.assert_allclose(first["gradient_norms"]["trained"], second["gradient_norms"]["trained"])
-    assert len(first["gradient_norms"]["init"]) == 6
+    assert len(first["gradient_norms"]["init"]) == 4 + 2 + 2
     assert first["chance"] == pytest.approx(1 / 3)
     assert len(first["history"]["loss"]) == 2
 
