@@ -72,7 +72,8 @@ def recurrent_config(backbone):
     return {
         "name": backbone.name,
         "trainable": backbone.trainable,
-        "dtype": keras.dtype_policies.serialize(backbone.dtype_policy),
+        # A functional model does not keep the `dtype` it was given; its layers do.
+        "dtype": keras.dtype_policies.serialize(backbone.get_layer(f"{backbone.pooling}_pooling").dtype_policy),
         "cell": backbone.cell,
         "units": backbone.units,
         "num_layers": backbone.num_layers,

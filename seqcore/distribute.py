@@ -46,10 +46,14 @@ class ClusterRole:
     task_type: str
     task_index: int
     num_workers: int
+    has_chief: bool = False
 
     @property
     def is_chief(self):
-        return self.task_type == "chief" or (self.task_type == "worker" and self.task_index == 0)
+        """The `chief` task, or `worker` 0 of a cluster without one."""
+        if self.has_chief:
+            return self.task_type == "chief"
+        return self.task_index == 0
 
 
 def _malformed(problem, received):
@@ -69,7 +73,7 @@ def cluster_role(environ=None):
 
     >>> env = {"TF_CONFIG": '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}'}
     >>> cluster_role(env)
-    ClusterRole(task_type='worker', task_index=1, num_workers=2)
+    ClusterRole(task_type='worker', task_index=1, num_workers=2, has_chief=False)
     """
     environ = os.environ if environ is None else environ
     text = environ.get("TF_CONFIG", "")
@@ -106,7 +110,7 @@ def cluster_role(environ=None):
             repr(text),
         )
     workers = sum(len(addresses) for addresses in cluster.values())
-    return ClusterRole(task["type"], index, workers)
+    return ClusterRole(task["type"], index, workers, has_chief="chief" in cluster)
 
 
 @dataclasses.dataclass

@@ -181,10 +181,12 @@ def run_training(
     nan_guard = NanGuard()
     callbacks = [
         nan_guard,
+        # History first: under multi-worker, saving reads synchronized metric
+        # variables (a collective op), which fails first when a worker dies.
+        keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
         ResumableBackup(str(work / "backup"), save_freq=backup_every),
         BestModelCheckpoint(work / "model.keras", monitor=monitor, mode=mode),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience),
-        keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(work / "logs"), write_graph=False),
         *extra_callbacks,
     ]

@@ -38,7 +38,8 @@ def cli():
               help="Direct head: add a linear map of the lookback window of the targets (LSTNet).")
 @backbone_options(default_preset="lstm")
 @training_options(default_epochs=10, default_batch_size=64)
-def train(data, time_col, target, features, id_col, out, resume, overwrite, **options):
+def train(data, time_col, target, features, id_col, out, resume, overwrite, strategy, mixed_precision,
+          **options):
     """Train a forecaster and write a run directory.
 
     With no --data it trains on the built-in half-hourly Victorian
@@ -54,7 +55,11 @@ def train(data, time_col, target, features, id_col, out, resume, overwrite, **op
         data=data, time_column=time_col, target=target, features=features, id_column=id_col,
         **options,
     )
-    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite, echo=_warn)
+    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite, echo=_warn,
+                                   strategy=strategy, mixed_precision=mixed_precision)
+    if metrics is None:
+        click.echo(f"worker done; the chief writes the run to {path}")
+        return
     click.echo(format_report(metrics["test"], title="test part:"))
     click.echo(f"run written to {path}")
 

@@ -160,7 +160,7 @@ def _check_window(series, window):
 
 
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
-          echo=None):
+          echo=None, strategy="auto", mixed_precision=None):
     """Trains a forecaster and writes a finished run directory.
 
     Args:
@@ -170,14 +170,19 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         resume: finish the interrupted run in `<out>.partial`.
         overwrite: replace an existing run at `out`.
         echo: called with each data warning (interpolated gaps).
+        strategy: `seqcore.distribute.STRATEGIES`; `--batch-size` is per replica.
+        mixed_precision: None, `"float16"` or `"bfloat16"` (ignored on `resume`).
 
     Returns:
-        `(run_path, metrics)`.
+        `(run_path, metrics)`; a non-chief worker of a cluster writes
+        nothing and returns `(path the chief writes, None)`.
     """
+    from seqcore.distribute import resolve_strategy, with_mixed_precision
     from seqcore.training import discard_on_error, finish_run, run_training
 
-    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite)
-    config = stored or config
+    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite, strategy=strategy)
+    distribution = resolve_strategy(strategy)  # before any other TensorFlow op
+    config = stored or with_mixed_precision(config, mixed_precision)
     series = load_data(config["data"])
     for warning in series.warnings:
         (echo or (lambda line: None))(warning)
@@ -208,7 +213,7 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             config,
             lambda: build_forecaster(config, train_rows),
             training_dataset(split["train"], lookback, horizon, targets, window["stride"],
-                             training["batch_size"], seed=training["seed"]),
+                             distribution.global_batch_size(training["batch_size"]), seed=training["seed"]),
             training_dataset(split["validation"], lookback, horizon, targets, 1, 256),
             epochs=training["epochs"],
             resume=resume,
@@ -216,7 +221,11 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             seed=training["seed"],
             verbose=verbose,
             backup_every=backup_every,
+            distribution=distribution,
+            batch_size=training["batch_size"],
         )
+        if not run.is_chief:
+            return finish_run(run, None), None
         train_seconds = round(time.time() - started, 1)
         metrics = {
             "test": _report(model, series, split, "test", window),

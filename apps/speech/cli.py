@@ -81,7 +81,7 @@ def cli():
 @training_options(default_epochs=40, default_batch_size=64)
 def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sample_rate,
           clip_seconds, features, frame_ms, hop_ms, mel_bins, mfccs, front_end, conv_filters,
-          augment, spec_augment, freq_warp, out, resume, overwrite, **options):
+          augment, spec_augment, freq_warp, out, resume, overwrite, strategy, mixed_precision, **options):
     """Train a keyword classifier and write a run directory.
 
     With no --data it trains on the built-in keyword set (yes, no, up, down,
@@ -101,7 +101,11 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sa
         augment=augment, spec_augment=spec_augment, **options,
         **({} if freq_warp is None else {"freq_warp": freq_warp}),
     )
-    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite)
+    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,
+                                   strategy=strategy, mixed_precision=mixed_precision)
+    if metrics is None:
+        click.echo(f"worker done; the chief writes the run to {path}")
+        return
     test = metrics["test"]
     click.echo(f"test accuracy {test['accuracy']:.4f}, F1 {test['f1']:.4f} "
                f"on {test['examples']} clips; run written to {path}")

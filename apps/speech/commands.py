@@ -181,7 +181,7 @@ def evaluation_dataset(audio, labels, batch_size=256):
 
 
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
-          clips=None):
+          clips=None, strategy="auto", mixed_precision=None):
     """Trains a keyword classifier and writes a finished run directory.
 
     Args:
@@ -191,16 +191,21 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         resume: finish the interrupted run in `<out>.partial`.
         overwrite: replace an existing run at `out`.
         clips: already loaded `Clips` of the source (the benchmark reuses them).
+        strategy: `seqcore.distribute.STRATEGIES`; `--batch-size` is per replica.
+        mixed_precision: None, `"float16"` or `"bfloat16"` (ignored on `resume`).
 
     Returns:
-        `(run_path, metrics)`.
+        `(run_path, metrics)`; a non-chief worker of a cluster writes
+        nothing and returns `(path the chief writes, None)`.
     """
-    import keras
-
+    from seqcore.distribute import resolve_strategy, with_mixed_precision
     from seqcore.training import discard_on_error, finish_run, run_training
 
-    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite)
-    config = stored or config
+    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite, strategy=strategy)
+    distribution = resolve_strategy(strategy)  # before any other TensorFlow op
+    import keras
+
+    config = stored or with_mixed_precision(config, mixed_precision)
     splits = load_splits(config, clips=clips)
     config = {
         **config,
@@ -223,7 +228,8 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             run,
             config,
             lambda: build_classifier(config, splits.train_audio, splits.class_names),
-            training_dataset(splits.train_audio, splits.train_labels, training["batch_size"],
+            training_dataset(splits.train_audio, splits.train_labels,
+                             distribution.global_batch_size(training["batch_size"]),
                              training["seed"], config["augment"], splits.sample_rate),
             evaluation_dataset(splits.validation_audio, splits.validation_labels),
             epochs=training["epochs"],
@@ -235,7 +241,11 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             extra_callbacks=[keras.callbacks.ReduceLROnPlateau(
                 monitor="val_loss", factor=0.5, patience=max(1, training["patience"] // 3),
                 min_lr=1e-5, verbose=0)],
+            distribution=distribution,
+            batch_size=training["batch_size"],
         )
+        if not run.is_chief:
+            return finish_run(run, None), None
         train_seconds = round(time.time() - started, 1)
         metrics = {
             "test": classification_report(model, splits.test_audio, splits.test_labels),

@@ -42,12 +42,17 @@ def train(data, level, seq_len, max_tokens, validation_fraction, embedding_dim, 
     from apps.textgen import commands
 
     refuse_options_with_resume(click.get_current_context(), resume)
+    strategy, mixed_precision = options.pop("strategy"), options.pop("mixed_precision")
     config = commands.resolve_config(
         data=data, level=level, seq_len=seq_len, max_tokens=max_tokens,
         validation_fraction=validation_fraction, embedding_dim=embedding_dim,
         learning_rate=learning_rate, max_minutes=max_minutes, **options,
     )
-    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite)
+    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,
+                                   strategy=strategy, mixed_precision=mixed_precision)
+    if metrics is None:
+        click.echo(f"worker done; the chief writes the run to {path}")
+        return
     held_out = metrics.get("test", metrics["validation"])
     click.echo(
         f"{held_out['text']}: {held_out['nats_per_char']:.4f} nats/char "

@@ -156,7 +156,7 @@ def time_limit(minutes):
 
 
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
-          extra_callbacks=()):
+          extra_callbacks=(), strategy="auto", mixed_precision=None):
     """Trains a language model and writes a finished run directory.
 
     The vocabulary is built once, on (a bounded sample of) the training
@@ -170,14 +170,19 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         resume: finish the interrupted run in `<out>.partial`.
         overwrite: replace an existing run at `out`.
         extra_callbacks: more Keras callbacks for `fit`.
+        strategy: `seqcore.distribute.STRATEGIES`; `--batch-size` is per replica.
+        mixed_precision: None, `"float16"` or `"bfloat16"` (ignored on `resume`).
 
     Returns:
-        `(run_path, metrics)`.
+        `(run_path, metrics)`; a non-chief worker of a cluster writes
+        nothing and returns `(path the chief writes, None)`.
     """
+    from seqcore.distribute import resolve_strategy, with_mixed_precision
     from seqcore.training import discard_on_error, finish_run, run_training
 
-    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite)
-    config = stored or config
+    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite, strategy=strategy)
+    distribution = resolve_strategy(strategy)  # before any other TensorFlow op
+    config = stored or with_mixed_precision(config, mixed_precision)
     config = {key: value for key, value in config.items() if key != "environment"}
     tokenizer_config, training = config["tokenizer"], config["training"]
     level, seq_len = tokenizer_config["level"], tokenizer_config["seq_len"]
@@ -202,7 +207,7 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
     from apps.textgen.preprocessing import TextTokenizer
 
     tokenizer = TextTokenizer(level, vocabulary=vocabulary)
-    batch_size = training["batch_size"]
+    batch_size = distribution.global_batch_size(training["batch_size"])
     train_data = corpus_lib.windows(corpus.train, tokenizer, seq_len, batch_size, shuffle_seed=training["seed"])
     validation_data = corpus_lib.windows(corpus.validation, tokenizer, seq_len, batch_size)
     train_data = _with_cardinality(train_data, corpus_lib.num_batches(train_tokens, seq_len, batch_size))
@@ -229,7 +234,11 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             verbose=verbose,
             backup_every=backup_every,
             extra_callbacks=extra,
+            distribution=distribution,
+            batch_size=training["batch_size"],
         )
+        if not run.is_chief:
+            return finish_run(run, None), None
         train_seconds = round(time.time() - started, 1)
         metrics = {
             "validation": score(model, corpus.validation, seq_len),
