@@ -35,8 +35,8 @@ def main(argv):
         started = time.time()
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         wall = time.time() - started
+        print(result.output, file=sys.stderr)  # the command's own table and verdict
         if result.exit_code != 0:
-            print(result.output, file=sys.stderr)
             return result.exit_code
         with open(os.path.join(out, "results.json"), encoding="utf-8") as file:
             results = json.load(file)

@@ -26,7 +26,7 @@ def _gaps(ctx, param, value):
 @click.command(name="longrange", add_help_option=False)
 @click.option("--gaps", default="10,100", show_default=True, callback=_gaps,
               help="Distractor steps between the symbol and the recall marker.")
-@click.option("--epochs", type=click.IntRange(min=1), default=15, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=60, show_default=True)
 @click.option("--train-examples", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--test-examples", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--symbols", type=click.IntRange(min=2), default=8, show_default=True,
@@ -115,7 +115,8 @@ def compare(ctx, task, cells, bidirectional, units, repeats, seed, out, overwrit
     else:
         table = _app(task, out, overwrite, backbones, list(ctx.args), common)
     click.echo(table)
-    click.echo(f"results in {out}/ (results.md, results.json, figures, runs/)")
+    kept = "results.md, results.json, figures" + ("" if task == "longrange" else ", runs/")
+    click.echo(f"results in {out}/ ({kept})")
 
 
 def _app(task, out, overwrite, backbones, task_args, common):

@@ -63,7 +63,7 @@ def summarize(runs):
     return rows
 
 
-def _cells(row, metric_name):
+def _cells(row):
     spread = f" ± {row['metric_std']:.4f}" if row["repeats"] > 1 else ""
     return [
         row["backbone"],
@@ -94,7 +94,7 @@ def format_table(rows, metric_name):
     gru              0.8000       1,200        600      1.5       0.120       640
     """
     repeats = max(row["repeats"] for row in rows)
-    return text_table(_headers(metric_name, repeats), [_cells(row, metric_name) for row in rows])
+    return text_table(_headers(metric_name, repeats), [_cells(row) for row in rows])
 
 
 def markdown_table(rows, metric_name):
@@ -109,7 +109,7 @@ def markdown_table(rows, metric_name):
     | gru | 0.8000 | 1,200 | 600 | 1.5 | 0.120 | 640 |
     """
     repeats = max(row["repeats"] for row in rows)
-    return pipe_table(_headers(metric_name, repeats), [_cells(row, metric_name) for row in rows])
+    return pipe_table(_headers(metric_name, repeats), [_cells(row) for row in rows])
 
 
 def text_table(headers, lines):

@@ -9,7 +9,6 @@ the backbone options added, then loads the finished run and measures it.
 
 import contextlib
 import csv
-import json
 import os
 import resource
 import subprocess
@@ -304,4 +303,4 @@ def child_main(spec_path):
         result = {"error": str(error)}
     except click.ClickException as error:
         result = {"error": f"{spec['task']} train options: {error.format_message()}"}
-    write_json(spec["result"], json.loads(json.dumps(result)))
+    write_json(spec["result"], result)
