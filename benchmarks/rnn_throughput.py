@@ -214,12 +214,14 @@ def run_case(cell, steps, contenders, args, peak):
     seconds = {name: [] for name in trainers}
     peaks = []
     order = list(trainers)
+    cpu_seconds = {name: [] for name in trainers}
     for _ in range(args.rounds):
         random.shuffle(order)
         for name in order:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             trainers[name]()
             seconds[name].append(time.perf_counter() - started)
+            cpu_seconds[name].append(time.process_time() - cpu_started)
         peaks.append(peak())
     flops = training_flops(cell, args.batch, steps, args.features, args.units)
     peak_median = statistics.median(peaks)
@@ -229,17 +231,16 @@ def run_case(cell, steps, contenders, args, peak):
         gflops = statistics.median(per_second) / args.batch * flops / 1e9
         result["contenders"][name] = {
             "sequences_per_second": _summary(per_second),
+            "sequences_per_cpu_second": statistics.median(args.batch * args.batches / t for t in cpu_seconds[name]),
             "gflops": gflops,
             "fraction_of_peak": gflops / peak_median,
         }
-    result["ratios"] = {
-        f"{a} / {b}": ratio
-        for a, b in [
-            ("seqcore", "keras"), ("seqcore", "torch"), ("keras", "torch"),
-            ("seqcore_layer", "keras"), ("seqcore_layer", "torch"), ("seqcore_no_xla", "keras"),
-        ]
-        if (ratio := _ratios(seconds, a, b)) is not None
-    }
+    pairs = [
+        ("seqcore", "keras"), ("seqcore", "torch"), ("keras", "torch"),
+        ("seqcore_layer", "keras"), ("seqcore_layer", "torch"), ("seqcore_no_xla", "keras"),
+    ]
+    result["ratios"] = {f"{a} / {b}": r for a, b in pairs if (r := _ratios(seconds, a, b)) is not None}
+    result["cpu_time_ratios"] = {f"{a} / {b}": r for a, b in pairs if (r := _ratios(cpu_seconds, a, b)) is not None}
     return result
 
 
@@ -279,7 +280,7 @@ def readme_rows(report):
         seqcore = contenders.get("seqcore")
         of_peak = "-" if seqcore is None else f"{seqcore['gflops']:.0f} ({seqcore['fraction_of_peak']:.0%})"
         rows.append(
-            f"| {report['date']} | {report['machine']} | {versions} | {case['cell']} | {case['steps']} "
+            f"| {report['date']} | {report['machine']}, {report['settings']['threads']} threads | {versions} | {case['cell']} | {case['steps']} "
             f"| {_cell(speed('seqcore'))} | {_cell(speed('keras'))} | {_cell(speed('torch'))} "
             f"| {_ratio_cell(case['ratios'].get('seqcore / keras'))} "
             f"| {_ratio_cell(case['ratios'].get('seqcore / torch'))} "
@@ -322,6 +323,8 @@ def main():
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--batches", type=int, default=4, help="Training batches per contender per round.")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="Threads for TensorFlow (intra- and inter-op) and PyTorch; default: one per core.")
     parser.add_argument("--no-readme", action="store_true", help="Do not append to benchmarks/README.md.")
     args = parser.parse_args()
 
@@ -329,6 +332,8 @@ def main():
     import keras
     import tensorflow as tf
 
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     contenders = [name.strip() for name in args.contenders.split(",") if name.strip()]
     unknown = sorted(set(contenders) - set(CONTENDERS))
     if unknown:
@@ -343,7 +348,7 @@ def main():
             notes.append('PyTorch is not installed, torch skipped (pip install -e ".[bench]")')
         else:
             torch.set_flush_denormal(True)
-            torch.set_num_threads(os.cpu_count())
+            torch.set_num_threads(args.threads)
             torch_version = torch.__version__
 
     load_start = os.getloadavg()[0]
@@ -358,7 +363,7 @@ def main():
         "date": datetime.date.today().isoformat(),
         "machine": _machine(),
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "torch": torch_version},
-        "settings": {k: getattr(args, k) for k in ("batch", "features", "units", "batches", "rounds")},
+        "settings": {k: getattr(args, k) for k in ("batch", "features", "units", "batches", "rounds", "threads")},
         "load_average": [load_start, os.getloadavg()[0]],
         "notes": notes,
         "cases": cases,
