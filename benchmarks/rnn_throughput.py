@@ -11,8 +11,8 @@ one-unit Dense head, MSE loss, Adam) with each contender:
 - `seqcore_no_xla`: as `seqcore_layer`, its step loops not XLA-compiled;
 - `keras`: the plain `keras.layers.SimpleRNN` / `LSTM` / `GRU`, with `fit`;
 - `torch`: `torch.nn.RNN` / `LSTM` / `GRU` with `torch.optim.Adam`, at its
-  best CPU settings (`torch.set_flush_denormal(True)`, one thread per
-  core). Skipped, with a note, when PyTorch is not installed
+  best CPU settings (`torch.set_flush_denormal(True)`, as many threads as
+  TensorFlow: `--threads`, one per core by default). Skipped, with a note, when PyTorch is not installed
   (`pip install -e ".[bench]"`).
 
 The contenders run in one process, interleaved: every round trains each of
@@ -25,9 +25,10 @@ with `tf.matmul` on 2048 x 2048 matrices. Ratios between contenders are the
 median (min, max) of the per-round ratios, so a load change on a shared
 machine moves both sides of a ratio together.
 
-Prints one JSON object and appends one row per cell and length to the
-"Training throughput" table of benchmarks/README.md (machine, versions,
-date, load average); `--no-readme` leaves the README alone.
+Prints one JSON object (with the bars each case meets) and appends one row
+per cell and length to the "Training throughput" table of
+benchmarks/README.md (machine, versions, date, load average);
+`--no-readme` leaves the README alone.
 
 Run:
 
@@ -36,40 +37,39 @@ Run:
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import random
 import statistics
-import tempfile
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import report  # noqa: E402
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 CONTENDERS = ("seqcore", "seqcore_layer", "seqcore_no_xla", "keras", "torch")
 DEFAULT_CONTENDERS = ("seqcore", "keras", "torch")
-README = Path(__file__).with_name("README.md")
-SECTION = "## Training throughput"
-TABLE_HEADER = (
-    "| date | machine | versions | cell | steps | seqcore seq/s | keras seq/s | torch seq/s "
-    "| seqcore / keras | seqcore / torch | keras / torch | seqcore GFLOP/s (of peak) | peak GFLOP/s "
-    "| load |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+BAR_VS_KERAS, BAR_VS_TORCH = 0.95, 1.25
+SECTION = "Training throughput"
+INTRO = """`python benchmarks/rnn_throughput.py` trains one recurrent layer (128 units over
+64 features, batch 64, unless the row says otherwise) plus a one-unit head with
+each contender, interleaved in one process: `seqcore` is the `RecurrentBackbone`
+(seqcore.fast_rnn layers), `keras` the plain `keras.layers` layer, both trained
+with `fit`; `torch` is `torch.nn` with Adam, `set_flush_denormal(True)` and as many
+threads as TensorFlow. seq/s are medians over the rounds; ratios the median
+(min-max) of per-round ratios; "of peak" the achieved matmul GFLOP/s over the
+`tf.matmul` 2048^3 float32 peak measured in the same rounds. Bars: seqcore /
+keras >= 0.95 and seqcore / torch >= 1.25 for LSTM and GRU. Load is the 1-minute
+load average when the run started (these machines are shared: read ratios, not
+absolute figures)."""
+HEADER = (
+    report.PREFIX_HEADER
+    + " threads | cell | steps | seqcore seq/s | keras seq/s | torch seq/s | seqcore / keras "
+    "| seqcore / torch | keras / torch | seqcore GFLOP/s (of peak) | peak GFLOP/s |\n" + "|---" * 15 + "|"
 )
-SECTION_TEXT = f"""{SECTION}
-
-`python benchmarks/rnn_throughput.py` trains one recurrent layer ({{units}} units over
-{{features}} features, batch {{batch}}) plus a one-unit head with each contender,
-interleaved in one process; seq/s are medians over rounds, ratios the median
-(min-max) of per-round ratios, "of peak" the achieved matmul GFLOP/s over the
-`tf.matmul` 2048^3 float32 peak measured in the same rounds. `seqcore` is the
-`RecurrentBackbone`, `keras` the plain `keras.layers` layer, both trained with
-`fit`; `torch` is `torch.nn` with `set_flush_denormal(True)` and one thread per
-core. Load is the 1-minute load average at the start and end (these machines
-are shared).
-
-{TABLE_HEADER}"""
 
 
 def training_flops(cell, batch, steps, features, units):
@@ -192,15 +192,11 @@ def _matmul_peak():
     return measure
 
 
-def _summary(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
 def _ratios(seconds, a, b):
-    """Per-round throughput ratio a / b (= time b / time a)."""
+    """Per-round throughput ratio a / b (= time b / time a), or None without both."""
     if a not in seconds or b not in seconds:
         return None
-    return _summary([tb / ta for ta, tb in zip(seconds[a], seconds[b])])
+    return report.ratio(seconds[b], seconds[a])
 
 
 def run_case(cell, steps, contenders, args, peak):
@@ -225,12 +221,12 @@ def run_case(cell, steps, contenders, args, peak):
         peaks.append(peak())
     flops = training_flops(cell, args.batch, steps, args.features, args.units)
     peak_median = statistics.median(peaks)
-    result = {"cell": cell, "steps": steps, "flops_per_batch": flops, "peak_gflops": _summary(peaks), "contenders": {}}
+    result = {"cell": cell, "steps": steps, "flops_per_batch": flops, "peak_gflops": report.summary(peaks, 1), "contenders": {}}
     for name, times in seconds.items():
         per_second = [args.batch * args.batches / t for t in times]
         gflops = statistics.median(per_second) / args.batch * flops / 1e9
         result["contenders"][name] = {
-            "sequences_per_second": _summary(per_second),
+            "sequences_per_second": report.summary(per_second, 1),
             "sequences_per_cpu_second": statistics.median(args.batch * args.batches / t for t in cpu_seconds[name]),
             "gflops": gflops,
             "fraction_of_peak": gflops / peak_median,
@@ -244,35 +240,20 @@ def run_case(cell, steps, contenders, args, peak):
     return result
 
 
-def _machine():
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}"
-
-
-def _cell(value, digits=0):
-    return "-" if value is None else f"{value:,.{digits}f}"
+def _number(value):
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _ratio_cell(ratio):
-    if ratio is None:
-        return "-"
-    return f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
+    return "-" if ratio is None else f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
 
 
-def readme_rows(report):
-    """The README table rows of a report, one per cell and length."""
+def readme_rows(result):
+    """The README table rows of a result, one per cell and length."""
+    env = {**result["environment"], "versions": {**result["environment"]["versions"], "torch": result["torch"]}}
     rows = []
-    versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items() if v)
-    load = "{:.1f} / {:.1f}".format(*report["load_average"])
-    for case in report["cases"]:
-        contenders = case["contenders"]
+    for case in result["cases"]:
+        contenders, ratios = case["contenders"], case["ratios"]
 
         def speed(name):
             return contenders[name]["sequences_per_second"]["median"] if name in contenders else None
@@ -280,36 +261,25 @@ def readme_rows(report):
         seqcore = contenders.get("seqcore")
         of_peak = "-" if seqcore is None else f"{seqcore['gflops']:.0f} ({seqcore['fraction_of_peak']:.0%})"
         rows.append(
-            f"| {report['date']} | {report['machine']}, {report['settings']['threads']} threads | {versions} | {case['cell']} | {case['steps']} "
-            f"| {_cell(speed('seqcore'))} | {_cell(speed('keras'))} | {_cell(speed('torch'))} "
-            f"| {_ratio_cell(case['ratios'].get('seqcore / keras'))} "
-            f"| {_ratio_cell(case['ratios'].get('seqcore / torch'))} "
-            f"| {_ratio_cell(case['ratios'].get('keras / torch'))} "
-            f"| {of_peak} | {case['peak_gflops']['median']:.0f} | {load} |\n"
+            f"{report.row_prefix(env)} {result['settings']['threads']} | {case['cell']} | {case['steps']} "
+            f"| {_number(speed('seqcore'))} | {_number(speed('keras'))} | {_number(speed('torch'))} "
+            f"| {_ratio_cell(ratios.get('seqcore / keras'))} | {_ratio_cell(ratios.get('seqcore / torch'))} "
+            f"| {_ratio_cell(ratios.get('keras / torch'))} | {of_peak} | {case['peak_gflops']['median']:.0f} |"
         )
     return rows
 
 
-def append_to_readme(report, args, path=README):
-    """Adds the report's rows at the end of the "Training throughput" table, creating it if needed.
-
-    Only that section changes; the file is replaced atomically.
-    """
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    rows = "".join(readme_rows(report))
-    if SECTION not in text:
-        section = SECTION_TEXT.format(units=args.units, features=args.features, batch=args.batch)
-        text = text.rstrip("\n") + "\n\n" + section + rows
-    else:
-        start = text.index(SECTION)
-        following = text.find("\n## ", start + len(SECTION))
-        end = len(text) if following == -1 else following + 1
-        section = text[start:end].rstrip("\n") + "\n"
-        text = text[:start] + section + rows + ("\n" + text[end:] if following != -1 else "")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".README.", suffix=".tmp")
-    with os.fdopen(handle, "w") as file:
-        file.write(text)
-    os.replace(temporary, path)
+def bars(result):
+    """Which bars each case meets (median per-round ratios)."""
+    checks = {}
+    for case in result["cases"]:
+        ratios = case["ratios"]
+        key = f"{case['cell']} T={case['steps']}"
+        if "seqcore / keras" in ratios:
+            checks[f"{key} seqcore / keras >= {BAR_VS_KERAS}"] = ratios["seqcore / keras"]["median"] >= BAR_VS_KERAS
+        if "seqcore / torch" in ratios and case["cell"] in ("lstm", "gru"):
+            checks[f"{key} seqcore / torch >= {BAR_VS_TORCH}"] = ratios["seqcore / torch"]["median"] >= BAR_VS_TORCH
+    return checks
 
 
 def main():
@@ -351,26 +321,26 @@ def main():
             torch.set_num_threads(args.threads)
             torch_version = torch.__version__
 
-    load_start = os.getloadavg()[0]
+    env = report.environment()
     peak = _matmul_peak()
     cases = [
         run_case(cell.strip(), int(steps), contenders, args, peak)
         for cell in args.cells.split(",")
         for steps in args.steps.split(",")
     ]
-    report = {
+    result = {
         "benchmark": "rnn_throughput",
-        "date": datetime.date.today().isoformat(),
-        "machine": _machine(),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "torch": torch_version},
+        "environment": env,
+        "torch": torch_version,
         "settings": {k: getattr(args, k) for k in ("batch", "features", "units", "batches", "rounds", "threads")},
-        "load_average": [load_start, os.getloadavg()[0]],
         "notes": notes,
         "cases": cases,
     }
-    print(json.dumps(report, indent=2))
+    result["bars"] = bars(result)
+    print(json.dumps(result, indent=2))
     if not args.no_readme:
-        append_to_readme(report, args)
+        for row in readme_rows(result):
+            report.append_row(SECTION, INTRO, HEADER, row)
 
 
 if __name__ == "__main__":
