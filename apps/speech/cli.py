@@ -44,8 +44,8 @@ def cli():
 
 @cli.command()
 @click.option("--data", help="keywords (built-in, synthesized offline; default), tfds:speech_commands, "
-              "tfds:spoken_digit, or a folder of WAV files: one sub-folder per label, or file "
-              "names following --pattern (e.g. FSDD's recordings/).")
+              "tfds:spoken_digit, a folder of WAV files: one sub-folder per label, or file "
+              "names following --pattern (e.g. FSDD's recordings/), or tfrecord:DIR (written by prepare).")
 @click.option("--pattern", default="{label}_{speaker}_{index}.wav", show_default=True,
               help="File-name pattern of a flat folder: {label}, {speaker}, {index}.")
 @click.option("--split-by", type=click.Choice(["speaker", "random", "predefined"]),
@@ -142,6 +142,41 @@ def predict(model, inputs, resample, as_json):
 
     results = commands.predict(model, inputs, allow_resample=resample)
     click.echo(commands.format_predictions(results, as_json=as_json))
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--data", help="Any train --data source except tfrecord: (default: keywords).")
+@click.option("--pattern", default="{label}_{speaker}_{index}.wav", show_default=True,
+              help="File-name pattern of a flat folder: {label}, {speaker}, {index}.")
+@click.option("--split-by", type=click.Choice(["speaker", "random", "predefined"]), help="As for train.")
+@click.option("--test-speakers", callback=_words, help="Speakers to hold out for test.")
+@click.option("--keywords", callback=_words, help="Labels to keep as classes.")
+@click.option("--unknown", is_flag=True, help="Add an _unknown_ class of the non-keyword labels.")
+@click.option("--silence", is_flag=True, help="Add a _silence_ class of generated noise and silence.")
+@click.option("--sample-rate", type=click.IntRange(min=1000), help="Resample to this rate (default: the data's).")
+@click.option("--clip-seconds", type=click.FloatRange(min=0.05), default=1.0, show_default=True)
+@click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
+              help="TFRecord files per split (at least the number of workers, to shard by file).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR.")
+def prepare(out_dir, data, pattern, split_by, test_speakers, keywords, unknown, silence, sample_rate,
+            clip_seconds, shards, overwrite):
+    """Write the train / validation / test clips of --data as TFRecord shards in OUT_DIR.
+
+    Clips are stored at their fixed length and rate; train on them,
+    streamed, with `train --data tfrecord:OUT_DIR` (the feature statistics
+    are adapted on the first 4,096 training clips).
+    """
+    from apps.speech import commands
+
+    config = commands.resolve_config(
+        data=data, pattern=pattern, split_by=split_by, test_speakers=test_speakers, keywords=keywords,
+        unknown=unknown, silence=silence, sample_rate=sample_rate, clip_seconds=clip_seconds,
+    )
+    manifest = commands.prepare(out_dir, config, shards=shards, overwrite=overwrite)
+    counts = ", ".join(f"{name} {entry['count']} in {len(entry['files'])} shards"
+                       for name, entry in manifest["splits"].items())
+    click.echo(f"wrote {counts} to {out_dir}; train with --data tfrecord:{out_dir}")
 
 
 cli.add_command(export_command("apps.speech.commands"))

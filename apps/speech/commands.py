@@ -180,6 +180,90 @@ def evaluation_dataset(audio, labels, batch_size=256):
     return tf.data.Dataset.from_tensor_slices((audio, labels)).batch(batch_size)
 
 
+#: Clips of the training shards that the feature statistics are adapted on.
+ADAPT_SAMPLE = 4096
+
+
+class Shards:
+    """A run's clips streamed from `prepare`'s TFRecord shards (`--data tfrecord:DIR`).
+
+    Has the `AudioSplits` attributes that describe the data (class names,
+    rate, split) and streams the splits themselves; the feature statistics
+    are adapted on the first `ADAPT_SAMPLE` training clips, an explicit
+    bounded sample.
+    """
+
+    def __init__(self, source, workers=1):
+        from seqcore.tfrecords import read_manifest
+
+        manifest = read_manifest(source, task=TASK)
+        self.source_dir, self.workers = source, workers
+        meta = manifest["metadata"]
+        self.class_names, self.sample_rate = meta["class_names"], int(meta["sample_rate"])
+        self.clip_samples, self.split_by, self.speakers = int(meta["clip_samples"]), meta["split_by"], meta["speakers"]
+        self.source = f"TFRecord shards in {manifest['directory']} ({meta['source']})"
+        self.counts = {name: entry["count"] for name, entry in manifest["splits"].items()}
+
+    def pairs(self, split, workers=1):
+        import tensorflow as tf
+
+        from seqcore.tfrecords import read_split
+
+        return read_split(self.source_dir, split, workers=workers).map(
+            lambda e: (e["audio"], tf.cast(e["label"], tf.int32)))
+
+    def adapt_sample(self):
+        return np.stack([audio for audio, _ in self.pairs("train").take(ADAPT_SAMPLE).as_numpy_iterator()])
+
+    def training_dataset(self, batch_size, seed, augment=None, shuffle_buffer=10000):
+        import tensorflow as tf
+
+        from apps.speech.augment import augmenter
+
+        dataset = self.pairs("train", self.workers).shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        if augment:
+            dataset = dataset.map(augmenter(self.clip_samples, self.sample_rate, seed=seed, **augment),
+                                  num_parallel_calls=tf.data.AUTOTUNE)
+        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def evaluation_dataset(self, split, batch_size=256):
+        return self.pairs(split, self.workers).batch(batch_size)
+
+    def report(self, model, split):
+        """Classification metrics on a split, streamed."""
+        from seqcore.metrics import classification_metrics
+
+        batches = self.pairs(split).batch(256)
+        labels = np.concatenate([label for _, label in batches.as_numpy_iterator()])
+        probabilities = model.predict(batches.map(lambda audio, label: (audio,)), verbose=0)
+        return classification_metrics(labels, probabilities, model.class_names)
+
+
+def prepare(out, config, shards=8, overwrite=False):
+    """Writes the splits `train` would make of `config`'s source as TFRecord shards; returns the manifest.
+
+    Each example is a fixed-length float32 waveform at the resolved sample
+    rate and its class index; train on them with `--data tfrecord:OUT`.
+    """
+    from seqcore.tfrecords import write_shards
+
+    splits = load_splits(config)
+    features = {"audio": {"dtype": "float32", "shape": [splits.clip_samples]},
+                "label": {"dtype": "int64", "shape": []}}
+    return write_shards(
+        out,
+        {split: ({"audio": audio, "label": int(label)} for audio, label in
+                 zip(getattr(splits, f"{split}_audio"), getattr(splits, f"{split}_labels")))
+         for split in ("train", "validation", "test")},
+        features,
+        shards=shards,
+        metadata={"task": TASK, "class_names": splits.class_names, "sample_rate": splits.sample_rate,
+                  "clip_samples": splits.clip_samples, "source": splits.source,
+                  "split_by": splits.split_by, "speakers": splits.speakers},
+        overwrite=overwrite,
+    )
+
+
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
           clips=None, strategy="auto", mixed_precision=None):
     """Trains a keyword classifier and writes a finished run directory.
@@ -206,16 +290,24 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
     import keras
 
     config = stored or with_mixed_precision(config, mixed_precision)
-    splits = load_splits(config, clips=clips)
+    from seqcore.tfrecords import PREFIX, is_tfrecord_source, source_dir
+
+    shards = None
+    if is_tfrecord_source(config["data"]["source"]):
+        config["data"] = {**config["data"], "source": PREFIX + str(source_dir(config["data"]["source"]))}
+        splits = shards = Shards(config["data"]["source"], distribution.workers)
+        counts = shards.counts
+        clip_seconds = shards.clip_samples / shards.sample_rate
+    else:
+        splits = load_splits(config, clips=clips)
+        counts = {name: len(getattr(splits, f"{name}_labels")) for name in ("train", "validation", "test")}
+        clip_seconds = config["features"]["clip_seconds"]
     config = {
         **config,
-        "features": {**config["features"], "sample_rate": splits.sample_rate},
+        "features": {**config["features"], "sample_rate": splits.sample_rate, "clip_seconds": clip_seconds},
         "class_names": splits.class_names,
         "source": splits.source,
-        "split": {"by": splits.split_by, "speakers": splits.speakers,
-                  "clips": {"train": len(splits.train_labels),
-                            "validation": len(splits.validation_labels),
-                            "test": len(splits.test_labels)}},
+        "split": {"by": splits.split_by, "speakers": splits.speakers, "clips": counts},
     }
     run.start(resume=resume, overwrite=overwrite)
 
@@ -227,10 +319,14 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         model = run_training(
             run,
             config,
-            lambda: build_classifier(config, splits.train_audio, splits.class_names),
+            lambda: build_classifier(config, shards.adapt_sample() if shards else splits.train_audio,
+                                     splits.class_names),
+            shards.training_dataset(distribution.global_batch_size(training["batch_size"]),
+                                    training["seed"], config["augment"]) if shards else
             training_dataset(splits.train_audio, splits.train_labels,
                              distribution.global_batch_size(training["batch_size"]),
                              training["seed"], config["augment"], splits.sample_rate),
+            shards.evaluation_dataset("validation") if shards else
             evaluation_dataset(splits.validation_audio, splits.validation_labels),
             epochs=training["epochs"],
             resume=resume,
@@ -248,10 +344,10 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             return finish_run(run, None), None
         train_seconds = round(time.time() - started, 1)
         metrics = {
-            "test": classification_report(model, splits.test_audio, splits.test_labels),
-            "validation": classification_report(
-                model, splits.validation_audio, splits.validation_labels
-            ),
+            "test": shards.report(model, "test") if shards else
+            classification_report(model, splits.test_audio, splits.test_labels),
+            "validation": shards.report(model, "validation") if shards else
+            classification_report(model, splits.validation_audio, splits.validation_labels),
             "train_seconds": train_seconds,
         }
         return finish_run(run, metrics), metrics
@@ -315,6 +411,10 @@ def evaluate(run_dir, data=None, split=None):
         split = split or "test"
         if split == "all":
             raise SeqcoreError("--split all needs --data; expected test, validation or train")
+        from seqcore.tfrecords import is_tfrecord_source
+
+        if is_tfrecord_source(config["data"]["source"]):
+            return Shards(config["data"]["source"]).report(model, split)
         splits = load_splits(config)
         if splits.class_names != names:
             raise SeqcoreError(f"the classes of {splits.source} ({', '.join(splits.class_names)}) "
