@@ -5,8 +5,9 @@ loop: the same cell, weights (names and shapes), config and call
 arguments, so weights and `.keras` files move freely between the two. Only
 `inner_loop` changes, and only where `cpu_path_blockers()` finds nothing in
 the way: the input projections of all steps become one matmul and the
-recurrence runs in `seqcore.recurrent_loops` (XLA-compiled step loops with
-hand-written gradients). Everywhere else, on a GPU in particular (where
+recurrence runs in `seqcore.recurrent_loops` (step loops with hand-written
+gradients, XLA-compiled in training; inference graphs, and so exports, stay
+plain TensorFlow). Everywhere else, on a GPU in particular (where
 Keras picks cuDNN), the Keras loop runs unchanged.
 
 Results equal Keras' to float32 rounding (about 1e-6): masked steps carry
@@ -98,7 +99,8 @@ class _FastLoopMixin:
             projected += input_bias
         projected = tf.reshape(projected, (steps, batch, projected.shape[-1]))
 
-        states, final_states = self._run(projected, initial_state, mask)
+        # XLA for training only: inference graphs (exports) stay plain TensorFlow.
+        states, final_states = self._run(projected, initial_state, mask, xla=training is True)
         outputs = states
         if mask is not None:
             # Masked steps output zeros, or (Keras' default) the previous
@@ -117,9 +119,9 @@ class _FastLoopMixin:
 class LSTM(_FastLoopMixin, keras.layers.LSTM):
     """`keras.layers.LSTM` with a faster CPU loop; same weights, config and results.
 
-    Takes every argument of `keras.layers.LSTM`. Training and inference on
-    CPU use one input-projection matmul for all steps and an XLA-compiled
-    step loop with a hand-written gradient, unless `cpu_path_blockers()`
+    Takes every argument of `keras.layers.LSTM`. On CPU, training and
+    inference use one input-projection matmul for all steps and a step loop
+    with a hand-written gradient (XLA-compiled in training), unless `cpu_path_blockers()`
     names a reason not to (e.g. `recurrent_dropout`, another activation, a
     visible GPU, where cuDNN stays the default).
 
@@ -137,9 +139,11 @@ class LSTM(_FastLoopMixin, keras.layers.LSTM):
     def _input_bias(self):
         return self.cell.bias if self.cell.use_bias else None
 
-    def _run(self, projected, initial_state, mask):
+    def _run(self, projected, initial_state, mask, xla):
         h0, c0 = initial_state
-        states, last_carry = recurrent_loops.lstm_sequence(projected, h0, c0, self.cell.recurrent_kernel, mask)
+        states, last_carry = recurrent_loops.lstm_sequence(
+            projected, h0, c0, self.cell.recurrent_kernel, mask, xla
+        )
         return states, [states[-1], last_carry]
 
 
@@ -160,11 +164,13 @@ class GRU(_FastLoopMixin, keras.layers.GRU):
     def _input_bias(self):
         return self.cell.bias[0] if self.cell.use_bias else None
 
-    def _run(self, projected, initial_state, mask):
+    def _run(self, projected, initial_state, mask, xla):
         (h0,) = initial_state
         units = self.cell.units
         recurrent_bias = self.cell.bias[1] if self.cell.use_bias else tf.zeros((3 * units,), projected.dtype)
-        states = recurrent_loops.gru_sequence(projected, h0, self.cell.recurrent_kernel, recurrent_bias, mask)
+        states = recurrent_loops.gru_sequence(
+            projected, h0, self.cell.recurrent_kernel, recurrent_bias, mask, xla
+        )
         return states, [states[-1]]
 
 
@@ -185,7 +191,7 @@ class SimpleRNN(_FastLoopMixin, keras.layers.SimpleRNN):
     def _input_bias(self):
         return self.cell.bias if self.cell.use_bias else None
 
-    def _run(self, projected, initial_state, mask):
+    def _run(self, projected, initial_state, mask, xla):
         (h0,) = initial_state
-        states = recurrent_loops.simple_rnn_sequence(projected, h0, self.cell.recurrent_kernel, mask)
+        states = recurrent_loops.simple_rnn_sequence(projected, h0, self.cell.recurrent_kernel, mask, xla)
         return states, [states[-1]]

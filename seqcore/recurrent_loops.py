@@ -121,7 +121,7 @@ def _lstm_backward(dhs, dc_last, hs, cs, c0, gates, kernel, mask):
     return dzs.stack(), dh0, dc0
 
 
-def lstm_sequence(xp, h0, c0, kernel, mask=None):
+def lstm_sequence(xp, h0, c0, kernel, mask=None, xla=True):
     """Runs an LSTM over projected inputs.
 
     Args:
@@ -129,6 +129,8 @@ def lstm_sequence(xp, h0, c0, kernel, mask=None):
         h0, c0: initial output and carry states `(batch, units)`.
         kernel: recurrent kernel `(units, 4 * units)`.
         mask: boolean `(steps, batch, 1)`, False on steps to skip; or None.
+        xla: whether large calls may run XLA-compiled loops; False keeps the
+            graph free of XLA (e.g. for exports served elsewhere).
 
     Returns:
         `(states, last_carry)`: the output state after every step
@@ -137,7 +139,7 @@ def lstm_sequence(xp, h0, c0, kernel, mask=None):
 
     @tf.custom_gradient
     def recurrence(xp, h0, c0, kernel):
-        use_jit = _use_jit(xp, h0)
+        use_jit = _use_jit(xp, h0, xla)
         hs, cs, gates = _run(_lstm_forward, use_jit, xp, h0, c0, kernel, mask)
 
         def grad(dhs, dc_last):
@@ -193,7 +195,7 @@ def _gru_backward(dhs, hs, h0, saved, kernel, mask):
     return dxps.stack(), dinners.stack(), dh0
 
 
-def gru_sequence(xp, h0, kernel, recurrent_bias, mask=None):
+def gru_sequence(xp, h0, kernel, recurrent_bias, mask=None, xla=True):
     """Runs a GRU (`reset_after=True`, Keras' default) over projected inputs.
 
     Args:
@@ -202,6 +204,8 @@ def gru_sequence(xp, h0, kernel, recurrent_bias, mask=None):
         kernel: recurrent kernel `(units, 3 * units)`.
         recurrent_bias: `(3 * units,)`, added to `h @ kernel`.
         mask: boolean `(steps, batch, 1)`, False on steps to skip; or None.
+        xla: whether large calls may run XLA-compiled loops; False keeps the
+            graph free of XLA (e.g. for exports served elsewhere).
 
     Returns:
         The state after every step, `(steps, batch, units)`.
@@ -209,7 +213,7 @@ def gru_sequence(xp, h0, kernel, recurrent_bias, mask=None):
 
     @tf.custom_gradient
     def recurrence(xp, h0, kernel, recurrent_bias):
-        use_jit = _use_jit(xp, h0)
+        use_jit = _use_jit(xp, h0, xla)
         hs, saved = _run(_gru_forward, use_jit, xp, h0, kernel, recurrent_bias, mask)
 
         def grad(dhs):
@@ -250,7 +254,7 @@ def _simple_backward(dhs, hs, kernel, mask):
     return das.stack(), dh0
 
 
-def simple_rnn_sequence(xp, h0, kernel, mask=None):
+def simple_rnn_sequence(xp, h0, kernel, mask=None, xla=True):
     """Runs a tanh simple RNN over projected inputs.
 
     Args:
@@ -258,6 +262,8 @@ def simple_rnn_sequence(xp, h0, kernel, mask=None):
         h0: initial state `(batch, units)`.
         kernel: recurrent kernel `(units, units)`.
         mask: boolean `(steps, batch, 1)`, False on steps to skip; or None.
+        xla: whether large calls may run XLA-compiled loops; False keeps the
+            graph free of XLA (e.g. for exports served elsewhere).
 
     Returns:
         The state after every step, `(steps, batch, units)`.
@@ -265,7 +271,7 @@ def simple_rnn_sequence(xp, h0, kernel, mask=None):
 
     @tf.custom_gradient
     def recurrence(xp, h0, kernel):
-        use_jit = _use_jit(xp, h0)
+        use_jit = _use_jit(xp, h0, xla)
         hs = _run(_simple_forward, use_jit, xp, h0, kernel, mask)
 
         def grad(dhs):
@@ -291,13 +297,15 @@ JIT_COMPILE = True
 _FUNCTIONS = {}
 
 
-def _use_jit(xp, h0):
-    """Whether a call is large enough for XLA: a boolean tensor."""
+def _use_jit(xp, h0, xla):
+    """Whether a call runs XLA-compiled loops: None (never) or a boolean tensor (large enough)."""
+    if not (xla and JIT_COMPILE):
+        return None
     return tf.shape(xp)[0] * tf.size(h0) >= JIT_MIN_SIZE
 
 
 def _run(fn, use_jit, *args):
-    """Runs `fn` as a shared `tf.function`, XLA-compiled when `use_jit` (and `JIT_COMPILE`).
+    """Runs `fn` as a shared `tf.function`, XLA-compiled where `use_jit` holds.
 
     The arguments are cut from any tape: the custom gradients above are the
     only way back, so no tape asks the loop to keep its own intermediates.
@@ -309,6 +317,6 @@ def _run(fn, use_jit, *args):
         )
     plain, jit = _FUNCTIONS[fn]
     args = [None if arg is None else tf.stop_gradient(arg) for arg in args]
-    if not JIT_COMPILE:
+    if use_jit is None:
         return plain(*args)
     return tf.cond(use_jit, lambda: jit(*args), lambda: plain(*args))

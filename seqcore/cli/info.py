@@ -88,4 +88,4 @@ def info(run_dir, as_json):
         for row in rows:
             status = "fast" if row["active"] else ("eligible" if row["eligible"] else "generic")
             why = f" ({'; '.join(row['reasons'])})" if row["reasons"] else ""
-            click.echo(f"  {name:<14}{row['layer']:<24}{row['kind']:<10}{status}{why}")
+            click.echo(f"  {name:<14}{row['layer']:<24}{row['kind']:<10}{status}{why}; runs the {row['path']} loop")

@@ -85,7 +85,7 @@ def test_zero_output_for_mask_and_initial_state_equal_keras(name):
 def test_xla_compiled_loops_equal_keras(name, masked, monkeypatch):
     monkeypatch.setattr(recurrent_loops, "JIT_MIN_SIZE", 0)
     fast, plain = _pair(name, return_sequences=True)
-    _assert_same(fast, plain, mask=MASK if masked else None)
+    _assert_same(fast, plain, mask=MASK if masked else None, training=True)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -193,6 +193,19 @@ def test_backbone_saved_with_keras_layers_loads_and_predicts_the_same(cell, tmp_
     reloaded = load_model(tmp_path / "old.keras")
     assert type(reloaded.get_layer(f"bidirectional_{cell}_0").forward_layer) is seqcore.backbone.CELLS[cell]
     np.testing.assert_allclose(reloaded(X)["sequence_output"], expected, atol=1e-5)
+
+
+def test_only_training_graphs_hold_xla(monkeypatch):
+    monkeypatch.setattr(recurrent_loops, "JIT_MIN_SIZE", 0)
+    layer = fast_rnn.GRU(UNITS)
+    layer.build(X.shape)
+
+    def compiled_functions(training):
+        graph = tf.function(lambda x: layer(x, training=training)).get_concrete_function(tf.constant(X)).graph
+        return [f for f in graph.as_graph_def().library.function if f.attr["_XlaMustCompile"].b]
+
+    assert compiled_functions(training=True)
+    assert not compiled_functions(training=False)
 
 
 def test_fit_trains_a_masked_model():
