@@ -52,7 +52,7 @@ HEADER = (
 )
 
 
-def task_inputs(task, model, batch):
+def task_inputs(task, model, config, batch):
     """Raw inputs of `batch` examples, the serving function and its numeric core."""
     import tensorflow as tf
 
@@ -66,12 +66,13 @@ def task_inputs(task, model, batch):
     if task == "forecast":
         from apps.forecast.model import sample_history, serving_function
 
-        history = sample_history(model, model.lookback, count=batch)
+        history = sample_history(model, config["window"]["lookback"], count=batch)
         return {"history": tf.constant(history)}, serving_function(model), tf.constant(history), history
     if task == "speech":
         from apps.speech.model import sample_audio, serving_function
 
-        audio = np.resize(sample_audio(model.sample_rate, model.clip_samples), (batch, model.clip_samples))
+        pre = model.preprocessor
+        audio = np.resize(sample_audio(pre.sample_rate, pre.clip_samples), (batch, pre.clip_samples))
         audio = audio.astype("float32")
         return {"audio": tf.constant(audio)}, serving_function(model), tf.constant(audio), audio
     raise SystemExit(f"Error: unknown task {task!r}; expected sentiment, forecast or speech")
@@ -83,12 +84,14 @@ def measure(task, run_dir, args):
     import tensorflow as tf
 
     commands = importlib.import_module(f"apps.{task}.commands")
-    model = commands.load_run_model(run_dir)
+    model, config = commands.load_run_model(run_dir), None
+    if isinstance(model, tuple):  # forecast returns (model, config)
+        model, config = model
     export_dir = commands.export(run_dir, Path(tempfile.mkdtemp(prefix=f"{task}-export-")))
     signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
 
     def contenders(batch):
-        raw, serve, core_input, predict_input = task_inputs(task, model, batch)
+        raw, serve, core_input, predict_input = task_inputs(task, model, config, batch)
         compiled = tf.function(serve)
         xla_core = tf.function(lambda x: model(x, training=False), jit_compile=True)
         calls = {

@@ -56,6 +56,9 @@ def cli():
               "or become _unknown_ with --unknown.")
 @click.option("--unknown", is_flag=True, help="Add an _unknown_ class of the non-keyword labels.")
 @click.option("--silence", is_flag=True, help="Add a _silence_ class of generated noise and silence.")
+@click.option("--synthetic-voices", is_flag=True,
+              help="Add every installed text-to-speech voice saying each class's word (digits as "
+              "words) to the training split; validation and test stay real recordings.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), help="Model sample rate in Hz "
               "(default: the data's own rate; other rates are resampled).")
 @click.option("--clip-seconds", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
@@ -79,7 +82,7 @@ def cli():
                    "the task default).")
 @backbone_options(default_preset="gru")
 @training_options(default_epochs=40, default_batch_size=64)
-def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sample_rate,
+def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, synthetic_voices, sample_rate,
           clip_seconds, features, frame_ms, hop_ms, mel_bins, mfccs, front_end, conv_filters,
           augment, spec_augment, freq_warp, out, resume, overwrite, strategy, mixed_precision, **options):
     """Train a keyword classifier and write a run directory.
@@ -95,7 +98,8 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sa
 
     config = commands.resolve_config(
         data=data, pattern=pattern, split_by=split_by, test_speakers=test_speakers,
-        keywords=keywords, unknown=unknown, silence=silence, sample_rate=sample_rate,
+        keywords=keywords, unknown=unknown, silence=silence, synthetic=synthetic_voices,
+        sample_rate=sample_rate,
         clip_seconds=clip_seconds, features=features, frame_ms=frame_ms, hop_ms=hop_ms,
         num_mel_bins=mel_bins, num_mfccs=mfccs, front_end=front_end, conv_filters=conv_filters,
         augment=augment, spec_augment=spec_augment, **options,

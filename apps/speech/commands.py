@@ -32,6 +32,7 @@ def resolve_config(
     keywords=None,
     unknown=False,
     silence=False,
+    synthetic=False,
     sample_rate=None,
     clip_seconds=1.0,
     features="mfcc",
@@ -74,6 +75,9 @@ def resolve_config(
     if backbone == DEFAULT_BACKBONE:
         units = DEFAULT_RECURRENT["units"] if units is None else units
         bidirectional = DEFAULT_RECURRENT["bidirectional"] if bidirectional is None else bidirectional
+    if synthetic and (data or speech_data.DEFAULT_SOURCE) == speech_data.DEFAULT_SOURCE:
+        raise SeqcoreError("--synthetic-voices adds voices to recorded data; expected --data with "
+                           "recordings, received the built-in keywords, which are synthetic already")
     if front_end not in ("conv", "none"):
         raise SeqcoreError(f"unknown front end {front_end!r}; expected conv or none")
     if front_end == "conv":
@@ -103,6 +107,7 @@ def resolve_config(
             "keywords": list(keywords) if keywords else None,
             "unknown": bool(unknown),
             "silence": bool(silence),
+            "synthetic": bool(synthetic),
         },
         "features": {
             "sample_rate": sample_rate,
@@ -300,6 +305,8 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         clip_seconds = shards.clip_samples / shards.sample_rate
     else:
         splits = load_splits(config, clips=clips)
+        if config["data"].get("synthetic"):
+            splits = speech_data.add_synthetic_voices(splits)
         counts = {name: len(getattr(splits, f"{name}_labels")) for name in ("train", "validation", "test")}
         clip_seconds = config["features"]["clip_seconds"]
     config = {

@@ -385,7 +385,7 @@ def split_by_speaker(speakers, labels, *, seed=1337, validation_fraction=0.1, te
     Example:
 
     >>> split_by_speaker(["a", "a", "b", "c", "c"], [0, 1, 0, 0, 1], test_speakers=["b"]).tolist()
-    ['train', 'train', 'test', 'validation', 'train']
+    ['validation', 'train', 'test', 'train', 'validation']
     """
     speakers = np.asarray(speakers, dtype=object)
     known = sorted(set(speakers))
@@ -606,3 +606,59 @@ def load_splits(source=None, *, sample_rate=None, clip_seconds=1.0, split_by=Non
     return AudioSplits(*encode("train"), *encode("validation"), *encode("test"),
                        class_names=class_names, sample_rate=sample_rate, clip_samples=clip_samples,
                        source=clips.description, split_by=split_by, speakers=speaker_sets)
+
+
+def spoken_word(label):
+    """The word a text-to-speech engine should say for a class label, or None.
+
+    Digits are spoken as words (FSDD labels its clips 0-9); `_silence_` and
+    `_unknown_` have no word.
+
+    Example:
+
+    >>> spoken_word("7"), spoken_word("left"), spoken_word(UNKNOWN)
+    ('seven', 'left', None)
+    """
+    if label in (SILENCE, UNKNOWN):
+        return None
+    if label.isdigit() and int(label) < 10:
+        return DIGIT_WORDS[int(label)]
+    return label.lower()
+
+
+def add_synthetic_voices(splits, progress=None):
+    """Adds synthesized clips of every class's word to the training split only.
+
+    The words are spoken by every installed text-to-speech voice (the
+    built-in keyword recipe, cached after the first run), resampled to the
+    splits' rate and fitted to their clip length. Validation and test keep
+    only real recordings, so early stopping and the reported accuracy are
+    judged on real speech.
+
+    Args:
+        splits: `AudioSplits` of a real source.
+        progress: optional callable `(done, total)` while synthesizing.
+
+    Returns:
+        The splits with a larger `train_audio` / `train_labels`.
+
+    Example:
+
+    >>> # splits = add_synthetic_voices(load_splits("../shared/data/fsdd/recordings"))
+    """
+    from apps.speech.synth import builtin_keywords
+
+    words = {spoken_word(name): index for index, name in enumerate(splits.class_names)}
+    words.pop(None, None)
+    if not words:
+        raise SeqcoreError("no class has a word to synthesize; expected labels such as yes or 7")
+    voices = load_folder(builtin_keywords(sorted(words), progress=progress))
+    audio = prepare(voices, splits.sample_rate, splits.clip_samples)
+    labels = np.array([words[label] for label in voices.labels], dtype=np.int32)
+    return dataclasses.replace(
+        splits,
+        train_audio=np.concatenate([splits.train_audio, audio]),
+        train_labels=np.concatenate([splits.train_labels, labels]),
+        speakers={**splits.speakers,
+                  "train": splits.speakers["train"] + sorted(set(voices.speakers))},
+    )

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from apps.speech import data
+from apps.speech import commands, data
 from seqcore.errors import SeqcoreError
 from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm
 
@@ -193,3 +193,33 @@ def test_tfds_sources_with_mock_data(name):
     assert all(w.dtype == np.float32 and np.abs(w).max() <= 1.0 for w in clips.waveforms)
     rate = {"spoken_digit": 8000, "speech_commands": 16000}[name]
     assert set(clips.rates) == {rate}
+
+
+def test_synthetic_voices_join_the_training_split_only(fsdd_subset, tmp_path, monkeypatch):
+    asked = []
+
+    def fake_builtin_keywords(words, progress=None):
+        asked.append(words)
+        folder = tmp_path / "voices"
+        for word in words:
+            (folder / word).mkdir(parents=True)
+            for voice in ("en-us", "slt"):
+                write_pcm(folder / word / f"{voice}_nohash_0.wav", tone(1.0, 16000), 16000)
+        return folder
+
+    monkeypatch.setattr("apps.speech.synth.builtin_keywords", fake_builtin_keywords)
+    real = data.load_splits(str(fsdd_subset))
+    mixed = data.add_synthetic_voices(real)
+    assert asked == [["one", "two", "zero"]]  # digits 0-2, spoken as words
+    added = len(mixed.train_labels) - len(real.train_labels)
+    assert added == 6 and mixed.train_audio.shape == (len(mixed.train_labels), 8000)
+    assert sorted(mixed.train_labels[-added:].tolist()) == [0, 0, 1, 1, 2, 2]
+    assert set(mixed.speakers["train"]) - set(real.speakers["train"]) == {"en-us", "slt"}
+    np.testing.assert_array_equal(mixed.test_audio, real.test_audio)
+    np.testing.assert_array_equal(mixed.validation_labels, real.validation_labels)
+
+
+def test_synthetic_voices_need_recorded_data():
+    with pytest.raises(SeqcoreError, match="synthetic already"):
+        commands.resolve_config(synthetic=True)
+    assert commands.resolve_config(data="recordings", synthetic=True)["data"]["synthetic"] is True
