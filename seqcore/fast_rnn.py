@@ -31,6 +31,10 @@ import tensorflow as tf
 
 from seqcore import recurrent_loops
 
+#: Masked (variable-length) training batches run their loops on steps
+#: rounded up to a multiple of this, so that XLA, which compiles once per
+#: shape, compiles a few loops instead of one per bucket length.
+STEP_QUANTUM = 32
 
 def _gpu_visible():
     return bool(tf.config.list_physical_devices("GPU"))
@@ -100,7 +104,15 @@ class _FastLoopMixin:
         projected = tf.reshape(projected, (steps, batch, projected.shape[-1]))
 
         # XLA for training only: inference graphs (exports) stay plain TensorFlow.
-        states, final_states = self._run(projected, initial_state, mask, xla=training is True)
+        xla = training is True and recurrent_loops.JIT_COMPILE
+        loop_mask = mask
+        if xla and mask is not None:
+            # Padded steps are masked: they carry the state and change nothing.
+            pad = (-steps) % STEP_QUANTUM
+            loop_mask = tf.pad(mask, [[0, pad], [0, 0], [0, 0]])  # pads with False
+            projected = tf.pad(projected, [[0, pad], [0, 0], [0, 0]])
+        states, final_states = self._run(projected, initial_state, loop_mask, xla=xla)
+        states = states[:steps]
         outputs = states
         if mask is not None:
             # Masked steps output zeros, or (Keras' default) the previous

@@ -67,10 +67,11 @@ def discard_on_error(run, resume):
 
 
 def _is_cluster_failure(error):
-    """A TensorFlow runtime error (a peer gone, a collective aborted), not bad input."""
+    """A peer gone or a collective aborted, not bad input or a local failure (out of memory, a file)."""
     import tensorflow as tf
 
-    return isinstance(error, tf.errors.OpError) and not isinstance(error, tf.errors.InvalidArgumentError)
+    return isinstance(error, (tf.errors.UnavailableError, tf.errors.AbortedError,
+                              tf.errors.CancelledError, tf.errors.DeadlineExceededError))
 
 
 def _first_line(error):

@@ -78,6 +78,9 @@ def resolve_config(
     if synthetic and (data or speech_data.DEFAULT_SOURCE) == speech_data.DEFAULT_SOURCE:
         raise SeqcoreError("--synthetic-voices adds voices to recorded data; expected --data with "
                            "recordings, received the built-in keywords, which are synthetic already")
+    if synthetic and str(data).startswith("tfrecord:"):
+        raise SeqcoreError("--synthetic-voices adds voices while loading recordings; expected a folder "
+                           "of recordings, received TFRecord shards")
     if front_end not in ("conv", "none"):
         raise SeqcoreError(f"unknown front end {front_end!r}; expected conv or none")
     if front_end == "conv":
@@ -244,6 +247,18 @@ class Shards:
         return classification_metrics(labels, probabilities, model.class_names)
 
 
+def _shard_order(splits, split, seed=1337):
+    """A split's (audio, label) pairs; train in a seeded random order.
+
+    Clips load grouped by class, and a stream mixes only a window of them,
+    so the training shards are written shuffled: every window of the stream
+    (and the first clips, which set the feature statistics) holds every class.
+    """
+    audio, labels = getattr(splits, f"{split}_audio"), getattr(splits, f"{split}_labels")
+    order = np.random.default_rng(seed).permutation(len(labels)) if split == "train" else range(len(labels))
+    return ((audio[i], labels[i]) for i in order)
+
+
 def prepare(out, config, shards=8, overwrite=False):
     """Writes the splits `train` would make of `config`'s source as TFRecord shards; returns the manifest.
 
@@ -257,8 +272,7 @@ def prepare(out, config, shards=8, overwrite=False):
                 "label": {"dtype": "int64", "shape": []}}
     return write_shards(
         out,
-        {split: ({"audio": audio, "label": int(label)} for audio, label in
-                 zip(getattr(splits, f"{split}_audio"), getattr(splits, f"{split}_labels")))
+        {split: ({"audio": audio, "label": int(label)} for audio, label in _shard_order(splits, split))
          for split in ("train", "validation", "test")},
         features,
         shards=shards,

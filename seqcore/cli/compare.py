@@ -101,6 +101,10 @@ def compare(ctx, task, cells, bidirectional, units, repeats, seed, out, overwrit
     if task not in TASK_NAMES:
         raise SeqcoreError(f"unknown task {task!r}; expected one of: {', '.join(TASK_NAMES)}")
     backbones = parse_backbones(cells, bidirectional)
+    if task == "longrange" and any(backbone.bidirectional for backbone in backbones):
+        raise SeqcoreError("longrange measures memory across the gap, which a backward pass "
+                           "skips (it reads the symbol last); expected --bidirectional uni, "
+                           f"received --bidirectional {bidirectional}")
     options = parse_task_options(task, ctx.args)
 
     from seqcore.compare import plots

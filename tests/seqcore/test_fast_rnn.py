@@ -81,10 +81,11 @@ def test_zero_output_for_mask_and_initial_state_equal_keras(name):
     _assert_same(fast, plain, mask=MASK, initial_state=initial)
 
 
-@pytest.mark.parametrize("name, masked", itertools.product(NAMES, [False, True]))
-def test_xla_compiled_loops_equal_keras(name, masked, monkeypatch):
+@pytest.mark.parametrize("name, masked, options", itertools.product(NAMES, [False, True], [OPTIONS[1], OPTIONS[4]]))
+def test_xla_compiled_loops_equal_keras(name, masked, options, monkeypatch):
+    # Masked batches also run on steps padded to a multiple of STEP_QUANTUM.
     monkeypatch.setattr(recurrent_loops, "JIT_MIN_SIZE", 0)
-    fast, plain = _pair(name, return_sequences=True)
+    fast, plain = _pair(name, **options)
     _assert_same(fast, plain, mask=MASK if masked else None, training=True)
 
 

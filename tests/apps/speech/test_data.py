@@ -222,4 +222,6 @@ def test_synthetic_voices_join_the_training_split_only(fsdd_subset, tmp_path, mo
 def test_synthetic_voices_need_recorded_data():
     with pytest.raises(SeqcoreError, match="synthetic already"):
         commands.resolve_config(synthetic=True)
+    with pytest.raises(SeqcoreError, match="received TFRecord shards"):
+        commands.resolve_config(data="tfrecord:shards", synthetic=True)
     assert commands.resolve_config(data="recordings", synthetic=True)["data"]["synthetic"] is True

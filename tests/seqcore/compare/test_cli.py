@@ -24,6 +24,7 @@ def _compare(*args):
     (["longrange", "--gaps", "10,x"], "expected comma-separated steps >= 0"),
     (["longrange", "--limit", "3"], "No such option"),
     (["sentiment", "--bidirectional", "sideways"], "'sideways' is not one of"),
+    (["longrange", "--bidirectional", "both"], "expected --bidirectional uni, received --bidirectional both"),
 ])
 def test_bad_input_is_one_error_line(tmp_path, args, words):
     out = tmp_path / "cmp"

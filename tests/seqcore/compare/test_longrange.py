@@ -33,6 +33,16 @@ def test_symbol_position_varies_unless_fixed():
     np.testing.assert_array_equal(x[:, 0, :4].argmax(-1), y)
 
 
+def test_training_delays_cover_every_step_before_the_question():
+    x, y = longrange.delayed_recall(4000, 20, num_symbols=4, seed=0, delays="any")
+    position = x[:, :, :4].sum(-1).argmax(-1)
+    assert set(position.tolist()) == set(range(x.shape[1] - 1))  # delays 1 .. steps - 1
+    np.testing.assert_array_equal(x[np.arange(4000), position, :4].argmax(-1), y)
+    np.testing.assert_array_equal(x[:, :, :4].sum((1, 2)), 1)
+    with pytest.raises(SeqcoreError, match="delays must be"):
+        longrange.delayed_recall(4, 20, delays="near")
+
+
 def test_distractors_carry_no_answer():
     x, y = longrange.delayed_recall(4000, 20, num_symbols=4, seed=0)
     distractor_ids = x[:, :-1, 4:8].argmax(-1)[x[:, :-1, 4:8].sum(-1) == 1]
