@@ -10,6 +10,7 @@
 Prints one JSON object. Run from the repository root:
 
     python benchmarks/speech_quality.py [--fsdd ../shared/data/fsdd/recordings] [--speakers george,...]
+    python benchmarks/speech_quality.py --skip-synthetic --synthetic-voices   # rotations trained with TTS voices added
 """
 
 import argparse
@@ -45,6 +46,9 @@ def main():
     parser.add_argument("--speakers", help="Comma-separated speakers to rotate (default: all).")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--synthetic-voices", action="store_true",
+                        help="Train each rotation with `train --synthetic-voices` (TTS voices added "
+                        "to the training split only).")
     parser.add_argument("--skip-fsdd", action="store_true")
     parser.add_argument("--work", help="Folder for runs and synthesized clips (default: a temporary one).")
     args = parser.parse_args()
@@ -70,7 +74,8 @@ def main():
     if not args.skip_fsdd:
         rotations = {}
         for speaker in speakers:
-            config = commands.resolve_config(data=str(fsdd), test_speakers=[speaker], epochs=args.epochs)
+            config = commands.resolve_config(data=str(fsdd), test_speakers=[speaker], epochs=args.epochs,
+                                             synthetic=args.synthetic_voices)
             started = time.time()
             _, metrics = commands.train(config, out=work / f"fsdd-{speaker}", overwrite=True,
                                         verbose=0, clips=clips)
@@ -83,7 +88,7 @@ def main():
             print(json.dumps({speaker: rotations[speaker]}), file=sys.stderr, flush=True)
         accuracies = [r["accuracy"] for r in rotations.values()]
         report["fsdd_cross_speaker"] = {
-            "model": describe(config),
+            "model": describe(config) + (" + TTS voices in training" if args.synthetic_voices else ""),
             "config": {key: config[key] for key in ("features", "front_end", "backbone", "head", "augment", "training")},
             "rotations": rotations,
             "mean_accuracy": round(sum(accuracies) / len(accuracies), 4),

@@ -89,3 +89,35 @@ def test_sentiment_with_three_cells(tmp_path):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     for run in report["runs"]:
         assert (out / "runs" / f"{run['backbone']}-seed0" / "model.keras").is_file()
+
+
+def _fsdd_digits(folder):
+    """Digits 0-2 of the five FSDD speakers, 3 clips each (a tiny speech source)."""
+    from tests.apps.speech.speech_helpers import FSDD, SPEAKERS
+
+    if not FSDD.is_dir():
+        pytest.skip(f"FSDD recordings not found at {FSDD} (expected ../shared/data/fsdd/recordings)")
+    folder.mkdir()
+    for name in (f"{d}_{s}_{i}.wav" for d in range(3) for s in SPEAKERS for i in range(3)):
+        (folder / name).write_bytes((FSDD / name).read_bytes())
+    return str(folder)
+
+
+@pytest.mark.parametrize("task, options", [
+    ("forecast", ["--epochs", "1", "--stride", "48", "--lookback", "96", "--horizon", "12"]),
+    ("textgen", ["--embedding-dim", "8", "--seq-len", "50", "--batch-size", "128", "--max-minutes", "0.1"]),
+    ("speech", ["--epochs", "1", "--conv-filters", "4", "--batch-size", "16", "--sample-rate", "8000"]),
+])
+def test_every_app_compares_on_its_data(tmp_path, task, options):
+    if task == "speech":
+        options = [*options, "--data", _fsdd_digits(tmp_path / "fsdd")]
+    out = tmp_path / "cmp"
+    result = _compare(task, "--cells", "rnn,gru", "--units", "8", "--out", str(out), *options)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "results.json").read_text())
+    assert [row["backbone"] for row in report["rows"]] == ["rnn", "gru"]
+    for row in report["rows"]:
+        assert set(row) == set(COLUMNS) and row["metric_mean"] >= 0
+        assert row["parameters"] > row["recurrent_parameters"] > 0
+    for name in ("results.md", "learning_curves.png", "metric_vs_params.png"):
+        assert (out / name).is_file()
