@@ -47,13 +47,6 @@ HEADER = (
     + " corpus | textgen train peak RSS | trained steps | predict 10k lines (run) | predict 1M lines (run) "
     "| predict 1M lines (export) |\n" + "|---" * 10 + "|"
 )
-REVIEWS = [
-    "A moving, beautifully acted film. I loved every minute of it.",
-    "Two hours of my life I will never get back. Dull and badly written.",
-    "It was fine, nothing special, but the soundtrack is lovely.",
-    "The plot made no sense and the acting was wooden throughout.",
-    "One of the best films of the decade; funny, warm and sharp.",
-]
 TF_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
@@ -96,7 +89,7 @@ def write_corpus(path, gigabytes, seed=0):
 def write_reviews(path, lines):
     with open(path, "w", encoding="utf-8") as file:
         for index in range(lines):
-            file.write(f"{REVIEWS[index % len(REVIEWS)]} ({index})\n")
+            file.write(f"{report.REVIEWS[index % len(report.REVIEWS)]} ({index})\n")
 
 
 def main():

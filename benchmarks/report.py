@@ -123,3 +123,12 @@ def row_prefix(env):
 
 #: The header cells matching `row_prefix`.
 PREFIX_HEADER = "| date | machine | versions | load |"
+
+#: Review texts that sentiment benchmarks send (to a model, a server or a file).
+REVIEWS = [
+    "A moving, beautifully acted film. I loved every minute of it.",
+    "Two hours of my life I will never get back. Dull and badly written.",
+    "It was fine, nothing special, but the soundtrack is lovely.",
+    "The plot made no sense and the acting was wooden throughout.",
+    "One of the best films of the decade; funny, warm and sharp.",
+]

@@ -31,13 +31,9 @@ import threading
 import time
 from pathlib import Path
 
-REVIEWS = [
-    "A moving, beautifully acted film. I loved every minute of it.",
-    "Two hours of my life I will never get back. Dull and badly written.",
-    "It was fine, nothing special, but the soundtrack is lovely.",
-    "The plot made no sense and the acting was wooden throughout.",
-    "One of the best films of the decade; funny, warm and sharp.",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import REVIEWS  # noqa: E402
 
 
 def free_port():

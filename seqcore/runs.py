@@ -187,10 +187,21 @@ def default_run_dir(task):
     >>> str(default_run_dir("sentiment")).startswith("runs/sentiment-")
     True
     """
-    stem = f"{task}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    path, number = Path("runs") / stem, 2
-    while path.exists() or RunDir(path).work.exists():
-        path, number = Path("runs") / f"{stem}-{number}", number + 1
+    return timestamped_path("runs", task, taken=lambda path: path.exists() or RunDir(path).work.exists())
+
+
+def timestamped_path(folder, name, taken=Path.exists):
+    """`<folder>/<name>-<timestamp>`, with a numbered suffix while `taken(path)` holds.
+
+    Example:
+
+    >>> str(timestamped_path("compare", "forecast")).startswith("compare/forecast-")
+    True
+    """
+    stem = f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    path, number = Path(folder) / stem, 2
+    while taken(path):
+        path, number = Path(folder) / f"{stem}-{number}", number + 1
     return path
 
 

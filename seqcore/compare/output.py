@@ -1,7 +1,6 @@
 """The output folder of a comparison, written whole or not at all."""
 
 import contextlib
-import datetime
 import os
 import shutil
 import tempfile
@@ -18,11 +17,9 @@ def default_output(task):
     >>> str(default_output("sentiment")).startswith("compare/sentiment-")
     True
     """
-    stem = f"{task}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    path, number = Path("compare") / stem, 2
-    while path.exists():
-        path, number = Path("compare") / f"{stem}-{number}", number + 1
-    return path
+    from seqcore.runs import timestamped_path
+
+    return timestamped_path("compare", task)
 
 
 def check_output(path, overwrite=False):
