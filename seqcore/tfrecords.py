@@ -179,8 +179,9 @@ def read_manifest(directory, task=None):
 def read_split(directory, split, workers=1, parallel_files=4):
     """Streams one split's examples as dicts of tensors, shard files interleaved.
 
-    The order is deterministic (shards read round-robin, which restores the
-    written order). Under `workers` > 1 the dataset asks `tf.distribute`
+    The order is deterministic: shards are read round-robin,
+    `parallel_files` at a time, which restores the written order when
+    there are at most `parallel_files` shards. Under `workers` > 1 the dataset asks `tf.distribute`
     to shard it by file when there are at least as many files as workers,
     else by example.
 

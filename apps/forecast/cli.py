@@ -1,4 +1,4 @@
-"""`seqcore forecast ...` / `seqcore-forecast ...`: train, evaluate, predict, export."""
+"""`seqcore forecast ...` / `seqcore-forecast ...`: train, evaluate, predict, export, prepare."""
 
 import json
 
@@ -17,17 +17,48 @@ def cli():
     """Forecasting: raw multivariate history in, multi-step forecast with intervals out."""
 
 
+def _data_options(data_help):
+    """The options that choose the series and cut its windows (shared by train and prepare)."""
+
+    def decorate(command):
+        for option in reversed([
+            click.option("--data", help=data_help),
+            click.option("--time-col", help="Timestamp column of a file (ISO 8601); enables the season "
+                         "and future times."),
+            click.option("--target", help="Column(s) to forecast, comma-separated (required for a file)."),
+            click.option("--features", help="Past covariate column(s), comma-separated; '' for none."),
+            click.option("--id-col", help="Column naming the series of each row, for several series in "
+                         "one file."),
+            click.option("--lookback", type=int, default=336, show_default=True,
+                         help="History steps the model reads."),
+            click.option("--horizon", type=int, default=48, show_default=True, help="Steps forecast at once."),
+            click.option("--stride", type=int, default=2, show_default=True,
+                         help="Steps between training window origins (evaluation uses every origin)."),
+            click.option("--season", type=int, help="Seasonal period in steps (default: from the time step, "
+                         "e.g. 48 for 30 min)."),
+        ]):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _shard_windows(ctx, data, options):
+    """With `tfrecord:DIR` the shards fix the window sizes: defaults left unset become None."""
+    from click.core import ParameterSource
+
+    from seqcore.tfrecords import is_tfrecord_source
+
+    if is_tfrecord_source(data):
+        for name in ("lookback", "horizon", "stride"):
+            if ctx.get_parameter_source(name) is ParameterSource.DEFAULT:
+                options[name] = None
+    return options
+
+
 @cli.command()
-@click.option("--data", help="elecdemand (built-in, default), taylor, sunspots, or a .csv / .tsv file.")
-@click.option("--time-col", help="Timestamp column of a file (ISO 8601); enables the season and future times.")
-@click.option("--target", help="Column(s) to forecast, comma-separated (required for a file).")
-@click.option("--features", help="Past covariate column(s), comma-separated; '' for none.")
-@click.option("--id-col", help="Column naming the series of each row, for several series in one file.")
-@click.option("--lookback", type=int, default=336, show_default=True, help="History steps the model reads.")
-@click.option("--horizon", type=int, default=48, show_default=True, help="Steps forecast at once.")
-@click.option("--stride", type=int, default=2, show_default=True,
-              help="Steps between training window origins (evaluation uses every origin).")
-@click.option("--season", type=int, help="Seasonal period in steps (default: from the time step, e.g. 48 for 30 min).")
+@_data_options("elecdemand (built-in, default), taylor, sunspots, a .csv / .tsv file, or tfrecord:DIR "
+               "(windows written by prepare; they fix the data and window options).")
 @click.option("--head", type=click.Choice(["direct", "autoregressive"]), default="direct", show_default=True,
               help="Emit every step at once, or one step at a time fed back.")
 @click.option("--quantiles", default="0.1,0.5,0.9", show_default=True,
@@ -45,15 +76,17 @@ def train(data, time_col, target, features, id_col, out, resume, overwrite, stra
     With no --data it trains on the built-in half-hourly Victorian
     electricity demand (targets: Demand; covariates: Temperature, WorkDay),
     offline. Windows are split chronologically 70 / 15 / 15; input scaling
-    is fitted on the training part and saved inside the model.
+    is fitted on the training part and saved inside the model. With
+    --data tfrecord:DIR it streams the windows `prepare` wrote.
     """
     from apps.forecast import commands
     from apps.forecast.metrics import format_report
 
-    refuse_options_with_resume(click.get_current_context(), resume)
+    ctx = click.get_current_context()
+    refuse_options_with_resume(ctx, resume)
     config = commands.resolve_config(
         data=data, time_column=time_col, target=target, features=features, id_column=id_col,
-        **options,
+        **_shard_windows(ctx, data, options),
     )
     path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite, echo=_warn,
                                    strategy=strategy, mixed_precision=mixed_precision)
@@ -101,6 +134,30 @@ def predict(model, history, output, plot, time_col):
         click.echo(f"forecast written to {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@_data_options("Any train --data source except tfrecord: (default: elecdemand).")
+@click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
+              help="TFRecord files per split (at least the number of workers, to shard by file).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR.")
+def prepare(out_dir, data, time_col, target, features, id_col, shards, overwrite, **window):
+    """Write the train / validation / test windows of --data as TFRecord shards in OUT_DIR.
+
+    The windows are those train would cut (train windows --stride apart,
+    shuffled; validation and test at every origin); the manifest keeps the
+    columns, MASE scales and input statistics. Train on them, streamed,
+    with `train --data tfrecord:OUT_DIR`.
+    """
+    from apps.forecast import commands
+
+    config = commands.resolve_config(data=data, time_column=time_col, target=target, features=features,
+                                     id_column=id_col, **window)
+    manifest = commands.prepare(out_dir, config, shards=shards, overwrite=overwrite, echo=_warn)
+    counts = ", ".join(f"{name} {entry['count']} in {len(entry['files'])} shards"
+                       for name, entry in manifest["splits"].items())
+    click.echo(f"wrote {counts} to {out_dir}; train with --data tfrecord:{out_dir}")
 
 
 cli.add_command(export_command("apps.forecast.commands"))

@@ -80,13 +80,20 @@ def resolve_config(
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
+    With `data="tfrecord:DIR"` the shards fix the data and window options:
+    pass None for `lookback` / `horizon` / `stride` to take the shards'
+    (`train` refuses a value that differs from them).
+
     Example:
 
     >>> resolve_config(horizon=24)["window"]
     {'lookback': 336, 'horizon': 24, 'stride': 2, 'season': None}
     """
+    from seqcore.tfrecords import is_tfrecord_source
+
+    shards = is_tfrecord_source(data)
     for name, value in (("--lookback", lookback), ("--horizon", horizon), ("--stride", stride)):
-        if value is None or int(value) < 1:
+        if (value is None and not shards) or (value is not None and int(value) < 1):
             raise SeqcoreError(f"{name} must be a positive number of steps; received: {value}")
     if season is not None and int(season) < 1:
         raise SeqcoreError(f"--season must be a positive number of steps; received: {season}")
@@ -123,7 +130,7 @@ def resolve_config(
             "id_column": id_column,
             "season": season,
         },
-        "window": {"lookback": int(lookback), "horizon": int(horizon), "stride": int(stride),
+        "window": {"lookback": _steps(lookback), "horizon": _steps(horizon), "stride": _steps(stride),
                    "season": season},
         "preset": backbone,
         "backbone": backbone_kwargs,
@@ -136,6 +143,10 @@ def resolve_config(
         },
         "training": {"epochs": epochs, "batch_size": batch_size, "seed": seed, "patience": patience},
     }
+
+
+def _steps(value):
+    return None if value is None else int(value)
 
 
 def load_data(data_config, source=None):
@@ -157,6 +168,188 @@ def _check_window(series, window):
             f"--lookback {window['lookback']} is shorter than the season of {season} steps; "
             "expected a lookback of at least one season (or a smaller --season)"
         )
+
+
+#: The options a `tfrecord:DIR` source fixes: option, key of the run's configuration, key of the manifest.
+SHARD_OPTIONS = (
+    ("--time-col", ("data", "time_column"), "time_column"),
+    ("--target", ("data", "target"), "targets"),
+    ("--features", ("data", "features"), "features"),
+    ("--id-col", ("data", "id_column"), "id_column"),
+    ("--season", ("data", "season"), "season"),
+    ("--lookback", ("window", "lookback"), "lookback"),
+    ("--horizon", ("window", "horizon"), "horizon"),
+    ("--stride", ("window", "stride"), "stride"),
+)
+
+
+class Shards:
+    """A run's windows streamed from `prepare`'s TFRecord shards (`--data tfrecord:DIR`).
+
+    The manifest holds everything training and evaluation need without the
+    CSV: the columns, time step, season, window sizes, the per-series MASE
+    scales and the training rows' per-column mean and variance. The input
+    scaling is adapted on two rows built to have exactly that mean and
+    variance, so a model trained from shards scales its inputs as one
+    trained from the CSV would, with no pass over the training windows.
+
+    Example:
+
+    >>> # prepare(out, resolve_config(data="demand.csv", target="load", lookback=24, horizon=6))
+    >>> # shards = Shards("tfrecord:" + str(out)); shards.window["lookback"]  -> 24
+    """
+
+    def __init__(self, source, workers=1):
+        from seqcore.tfrecords import read_manifest
+
+        manifest = read_manifest(source, task=TASK)
+        meta = manifest["metadata"]
+        self.source_dir, self.workers, self.meta = manifest["directory"], workers, meta
+        self.window = {name: int(meta[name]) for name in ("lookback", "horizon", "stride", "season")}
+        self.scales = np.asarray(meta["scales"], dtype="float64")
+        self.counts = {name: entry["count"] for name, entry in manifest["splits"].items()}
+
+    def run_config(self, config):
+        """`config` with the shards' data and window settings; refuses options that contradict them."""
+        from seqcore.tfrecords import PREFIX
+
+        meta = self.meta
+        fixed = {**meta, "targets": meta["columns"][: meta["num_targets"]],
+                 "features": meta["columns"][meta["num_targets"]:]}
+        for option, (section, key), name in SHARD_OPTIONS:
+            given = config[section].get(key)
+            if given is not None and given != fixed[name]:
+                shown = lambda value: ",".join(value) if isinstance(value, list) else value  # noqa: E731
+                raise SeqcoreError(
+                    f"{option} conflicts with the shards in {self.source_dir}, which fix it; expected "
+                    f"no {option} (or {shown(fixed[name]) or 'none'}), received: {shown(given) or 'none'}"
+                )
+        return {
+            **config,
+            "data": {**config["data"], "source": PREFIX + self.source_dir, "time_column": meta["time_column"],
+                     "target": fixed["targets"], "features": fixed["features"],
+                     "id_column": meta["id_column"], "season": meta["season"]},
+            "window": dict(self.window),
+            "columns": meta["columns"],
+            "num_targets": meta["num_targets"],
+            "step": meta["step"],
+            "source": f"TFRecord shards in {self.source_dir} ({meta['source']})",
+        }
+
+    def adapt_rows(self):
+        """Two rows whose mean and (population) variance are the training rows' own."""
+        mean = np.asarray(self.meta["mean"], dtype="float64")
+        std = np.sqrt(np.asarray(self.meta["variance"], dtype="float64"))
+        return np.stack([mean - std, mean + std])
+
+    def pairs(self, split, workers=1):
+        from seqcore.tfrecords import read_split
+
+        return read_split(self.source_dir, split, workers=workers).map(lambda e: (e["history"], e["future"]))
+
+    def training_dataset(self, batch_size, seed, shuffle_buffer=10000):
+        import tensorflow as tf
+
+        dataset = self.pairs("train", self.workers).shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def evaluation_dataset(self, split, batch_size=256):
+        return self.pairs(split, self.workers).batch(batch_size)
+
+    def arrays(self, split):
+        """A split's `(history, future, segment)` as NumPy arrays, streamed in batches."""
+        from seqcore.tfrecords import read_split
+
+        batches = list(read_split(self.source_dir, split).batch(1024).as_numpy_iterator())
+        return tuple(np.concatenate([b[name] for b in batches]) for name in ("history", "future", "segment"))
+
+    def report(self, model, split):
+        """Metrics of the model and the naive baselines on a split, with the stored MASE scales."""
+        history, truth, segments = self.arrays(split)
+        quantiles = _quantile_forecast(model, history)
+        return _compare(model, self.scales, self.window, history, truth, segments, quantiles)
+
+
+#: Seed of the order the training windows are written in.
+SHARD_SEED = 1337
+
+
+def _window_examples(part_list, lookback, horizon, num_targets, stride=1, seed=None):
+    """The windows `window_arrays` cuts, as shard examples; in a seeded random order when `seed` is given.
+
+    Each window is a view of its series' values, so listing them copies nothing.
+    """
+    from apps.forecast.windows import window_count
+
+    index = [(p, i) for p in part_list for i in range(window_count(len(p.values), lookback, horizon, stride))]
+    order = np.random.default_rng(seed).permutation(len(index)) if seed is not None else range(len(index))
+    examples = []
+    for k in order:
+        p, i = index[k]
+        window = p.values[i * stride : i * stride + lookback + horizon]
+        examples.append({"history": window[:lookback], "future": window[lookback:, :num_targets],
+                         "segment": p.segment})
+    return examples
+
+
+def prepare(out, config, shards=8, overwrite=False, echo=None):
+    """Writes the windows `train` would cut from `config`'s source as TFRecord shards; returns the manifest.
+
+    Train windows are `stride` apart and written in a seeded random order
+    (a stream then mixes series and seasons from its first batch);
+    validation and test windows take every origin, in time order. Each
+    example is `history` float32 `[lookback, columns]`, `future` float32
+    `[horizon, targets]` and `segment` int64 (the series' index). The
+    manifest's metadata holds the columns, step, season, window sizes,
+    per-series MASE scales and the training rows' mean and variance;
+    train on the shards with `--data tfrecord:OUT`.
+
+    Example:
+
+    >>> # config = resolve_config(data="demand.csv", time_column="time", target="load",
+    >>> #                         lookback=24, horizon=6)
+    >>> # prepare("shards", config, shards=2)["splits"]["test"]["count"]
+    """
+    from apps.forecast.windows import parts
+    from seqcore.tfrecords import is_tfrecord_source, write_shards
+
+    if is_tfrecord_source(config["data"]["source"]):
+        raise SeqcoreError(
+            "prepare reads a CSV or built-in source; expected --data elecdemand, taylor, sunspots or a "
+            f"file, received TFRecord shards: {config['data']['source']}"
+        )
+    series = load_data(config["data"])
+    for warning in series.warnings:
+        (echo or (lambda line: None))(warning)
+    window = {**config["window"], "season": series.season}
+    _check_window(series, window)
+    lookback, horizon, stride = window["lookback"], window["horizon"], window["stride"]
+    split = parts(series, lookback, horizon)
+    rows = _train_rows(series, split).astype("float64")
+    targets = series.num_targets
+    features = {"history": {"dtype": "float32", "shape": [lookback, len(series.columns)]},
+                "future": {"dtype": "float32", "shape": [horizon, targets]},
+                "segment": {"dtype": "int64", "shape": []}}
+    data = config["data"]
+    metadata = {
+        "task": TASK, "columns": series.columns, "num_targets": targets, "step": series.step,
+        "season": series.season, "source": series.source, "lookback": lookback, "horizon": horizon,
+        "stride": stride, "time_column": data["time_column"], "id_column": data["id_column"],
+        "scales": _scales(series, split, series.season).tolist(),
+        "mean": rows.mean(axis=0).tolist(), "variance": rows.var(axis=0).tolist(),
+    }
+    return write_shards(
+        out,
+        {
+            "train": _window_examples(split["train"], lookback, horizon, targets, stride, seed=SHARD_SEED),
+            "validation": _window_examples(split["validation"], lookback, horizon, targets),
+            "test": _window_examples(split["test"], lookback, horizon, targets),
+        },
+        features,
+        shards=shards,
+        metadata=metadata,
+        overwrite=overwrite,
+    )
 
 
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
@@ -183,38 +376,51 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
     run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite, strategy=strategy)
     distribution = resolve_strategy(strategy)  # before any other TensorFlow op
     config = stored or with_mixed_precision(config, mixed_precision)
-    series = load_data(config["data"])
-    for warning in series.warnings:
-        (echo or (lambda line: None))(warning)
-    window = {**config["window"], "season": series.season}
-    _check_window(series, window)
     from apps.forecast.windows import parts, training_dataset
+    from seqcore.tfrecords import is_tfrecord_source
 
-    split = parts(series, window["lookback"], window["horizon"])
-    config = {
-        **config,
-        "window": window,
-        "columns": series.columns,
-        "num_targets": series.num_targets,
-        "step": series.step,
-        "source": series.source,
-    }
+    training = config["training"]
+    global_batch = distribution.global_batch_size(training["batch_size"])
+    if is_tfrecord_source(config["data"]["source"]):
+        shards = Shards(config["data"]["source"], distribution.workers)
+        config = shards.run_config(config)
+        window = config["window"]
+        train_rows = lambda: shards.adapt_rows()  # noqa: E731
+        train_data = shards.training_dataset(global_batch, training["seed"])
+        validation_data = shards.evaluation_dataset("validation")
+    else:
+        shards = None
+        series = load_data(config["data"])
+        for warning in series.warnings:
+            (echo or (lambda line: None))(warning)
+        window = {**config["window"], "season": series.season}
+        _check_window(series, window)
+        split = parts(series, window["lookback"], window["horizon"])
+        config = {
+            **config,
+            "window": window,
+            "columns": series.columns,
+            "num_targets": series.num_targets,
+            "step": series.step,
+            "source": series.source,
+        }
+        lookback, horizon, targets = window["lookback"], window["horizon"], series.num_targets
+        train_rows = lambda: _train_rows(series, split)  # noqa: E731
+        train_data = training_dataset(split["train"], lookback, horizon, targets, window["stride"],
+                                      global_batch, seed=training["seed"])
+        validation_data = training_dataset(split["validation"], lookback, horizon, targets, 1, 256)
     run.start(resume=resume, overwrite=overwrite)
 
     from apps.forecast.model import build_forecaster
 
-    training = config["training"]
-    lookback, horizon, targets = window["lookback"], window["horizon"], series.num_targets
-    train_rows = np.concatenate([s.values[: p.end] for s, p in zip(series.segments, split["train"])])
     with discard_on_error(run, resume):
         started = time.time()
         model = run_training(
             run,
             config,
-            lambda: build_forecaster(config, train_rows),
-            training_dataset(split["train"], lookback, horizon, targets, window["stride"],
-                             distribution.global_batch_size(training["batch_size"]), seed=training["seed"]),
-            training_dataset(split["validation"], lookback, horizon, targets, 1, 256),
+            lambda: build_forecaster(config, train_rows()),
+            train_data,
+            validation_data,
             epochs=training["epochs"],
             resume=resume,
             patience=training["patience"],
@@ -227,12 +433,17 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         if not run.is_chief:
             return finish_run(run, None), None
         train_seconds = round(time.time() - started, 1)
-        metrics = {
-            "test": _report(model, series, split, "test", window),
-            "validation": _report(model, series, split, "validation", window),
-            "train_seconds": train_seconds,
-        }
+        if shards:
+            reports = {part: shards.report(model, part) for part in ("test", "validation")}
+        else:
+            reports = {part: _report(model, series, split, part, window) for part in ("test", "validation")}
+        metrics = {**reports, "train_seconds": train_seconds}
         return finish_run(run, metrics), metrics
+
+
+def _train_rows(series, split):
+    """Every series' rows up to the end of its train part: what the input scaling is fitted on."""
+    return np.concatenate([s.values[: p.end] for s, p in zip(series.segments, split["train"])])
 
 
 def _scales(series, split, season):
@@ -257,13 +468,15 @@ def _report(model, series, split, part, window, stride=1):
         raise SeqcoreError(f"the {part} part has no complete window; expected a longer series")
     history, truth, segments, _ = arrays
     quantiles = _quantile_forecast(model, history)
-    return _compare(model, series, split, window, history, truth, segments, quantiles)
+    return _compare(model, _scales(series, split, window["season"]), window, history, truth, segments,
+                    quantiles)
 
 
-def _compare(model, series, split, window, history, truth, segments, quantiles):
+def _compare(model, scales, window, history, truth, segments, quantiles):
+    """Metrics of the model and the naive baselines; `scales` are the per-series MASE denominators."""
     from apps.forecast.metrics import compare
 
-    scale = _scales(series, split, window["season"])[segments]
+    scale = np.asarray(scales)[segments]
     levels = model.quantiles
     interval = len(levels) > 1
     return compare(
@@ -310,8 +523,17 @@ def evaluate(run_dir, data=None, split="test", backtest=None, plot=None, echo=No
     and reports each fold and all folds together.
     """
     from apps.forecast.windows import parts, window_arrays
+    from seqcore.tfrecords import is_tfrecord_source
 
     model, config = load_run_model(run_dir)
+    if data is None and is_tfrecord_source(config["data"]["source"]):
+        if backtest or plot:
+            option = "--backtest" if backtest else "--plot"
+            raise SeqcoreError(
+                f"{option} needs the whole series, and {run_dir} was trained on TFRecord windows; "
+                f"expected --data with the CSV the shards were prepared from, received no --data"
+            )
+        return Shards(config["data"]["source"]).report(model, split)
     series = _series_like_run(config, data, echo)
     window = config["window"]
     division = parts(series, window["lookback"], window["horizon"])
@@ -360,11 +582,12 @@ def _backtest(model, series, division, window, folds):
     history, truth = np.stack(histories), np.stack(truths)
     segments, fold_of = np.array(segments), np.array(fold_of)
     quantiles = _quantile_forecast(model, history)
-    report = _compare(model, series, division, window, history, truth, segments, quantiles)
+    scales = _scales(series, division, window["season"])
+    report = _compare(model, scales, window, history, truth, segments, quantiles)
     report["folds"] = []
     for fold in range(folds):
         chosen = fold_of == fold
-        fold_report = _compare(model, series, division, window, history[chosen], truth[chosen],
+        fold_report = _compare(model, scales, window, history[chosen], truth[chosen],
                                segments[chosen], quantiles[chosen])
         origin = division["test"][0].end - (folds - fold) * horizon
         start = series.segments[0].times
