@@ -36,6 +36,7 @@ from seqcore import recurrent_loops
 #: shape, compiles a few loops instead of one per bucket length.
 STEP_QUANTUM = 32
 
+
 def _gpu_visible():
     return bool(tf.config.list_physical_devices("GPU"))
 
