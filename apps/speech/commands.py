@@ -78,7 +78,9 @@ def resolve_config(
     if synthetic and (data or speech_data.DEFAULT_SOURCE) == speech_data.DEFAULT_SOURCE:
         raise SeqcoreError("--synthetic-voices adds voices to recorded data; expected --data with "
                            "recordings, received the built-in keywords, which are synthetic already")
-    if synthetic and str(data).startswith("tfrecord:"):
+    from seqcore.tfrecords import is_tfrecord_source
+
+    if synthetic and is_tfrecord_source(data):
         raise SeqcoreError("--synthetic-voices adds voices while loading recordings; expected a folder "
                            "of recordings, received TFRecord shards")
     if front_end not in ("conv", "none"):
