@@ -96,24 +96,26 @@ class _FastLoopMixin:
             inputs = tf.reverse(inputs, (0,))
             mask = None if mask is None else tf.reverse(mask, (0,))
 
-        # One matmul projects the inputs of every step.
-        steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
-        projected = tf.matmul(tf.reshape(inputs, (-1, sequences.shape[-1])), cell.kernel)
-        input_bias = self._input_bias()
-        if input_bias is not None:
-            projected += input_bias
-        projected = tf.reshape(projected, (steps, batch, projected.shape[-1]))
-
         # XLA for training only: inference graphs (exports) stay plain TensorFlow.
         xla = training is True and recurrent_loops.JIT_COMPILE
-        loop_mask = mask
-        if xla and mask is not None:
-            # Padded steps are masked: they carry the state and change nothing.
-            pad = (-steps) % STEP_QUANTUM
-            loop_mask = tf.pad(mask, [[0, pad], [0, 0], [0, 0]])  # pads with False
-            projected = tf.pad(projected, [[0, pad], [0, 0], [0, 0]])
-        states, final_states = self._run(projected, initial_state, loop_mask, xla=xla)
-        states = states[:steps]
+        steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
+        if not xla and mask is None and hasattr(self, "_run_fused"):
+            states, final_states = self._run_fused(inputs, initial_state)
+        else:
+            # One matmul projects the inputs of every step.
+            projected = tf.matmul(tf.reshape(inputs, (-1, sequences.shape[-1])), cell.kernel)
+            input_bias = self._input_bias()
+            if input_bias is not None:
+                projected += input_bias
+            projected = tf.reshape(projected, (steps, batch, projected.shape[-1]))
+            loop_mask = mask
+            if xla and mask is not None:
+                # Padded steps are masked: they carry the state and change nothing.
+                pad = (-steps) % STEP_QUANTUM
+                loop_mask = tf.pad(mask, [[0, pad], [0, 0], [0, 0]])  # pads with False
+                projected = tf.pad(projected, [[0, pad], [0, 0], [0, 0]])
+            states, final_states = self._run(projected, initial_state, loop_mask, xla=xla)
+            states = states[:steps]
         outputs = states
         if mask is not None:
             # Masked steps output zeros, or (Keras' default) the previous
@@ -156,6 +158,16 @@ class LSTM(_FastLoopMixin, keras.layers.LSTM):
         h0, c0 = initial_state
         states, last_carry = recurrent_loops.lstm_sequence(
             projected, h0, c0, self.cell.recurrent_kernel, mask, xla
+        )
+        return states, [states[-1], last_carry]
+
+    def _run_fused(self, inputs, initial_state):
+        """Unmasked inference: TensorFlow's fused LSTM op over all steps."""
+        h0, c0 = initial_state
+        cell = self.cell
+        bias = cell.bias if cell.use_bias else tf.zeros((4 * cell.units,), inputs.dtype)
+        states, last_carry = recurrent_loops.lstm_fused_sequence(
+            inputs, h0, c0, cell.kernel, cell.recurrent_kernel, bias
         )
         return states, [states[-1], last_carry]
 

@@ -209,6 +209,17 @@ def test_only_training_graphs_hold_xla(monkeypatch):
     assert not compiled_functions(training=False)
 
 
+@pytest.mark.parametrize("masked, training, fused", [(False, False, True), (True, False, False), (False, True, False)])
+def test_unmasked_lstm_inference_runs_one_fused_op(masked, training, fused):
+    layer = fast_rnn.LSTM(UNITS)
+    layer.build(X.shape)
+    call = tf.function(lambda x: layer(x, mask=MASK if masked else None, training=training))
+    graph = call.get_concrete_function(tf.constant(X)).graph
+    ops = {node.op for node in graph.as_graph_def().node}
+    ops |= {node.op for function in graph.as_graph_def().library.function for node in function.node_def}
+    assert ("BlockLSTMV2" in ops) == fused
+
+
 def test_fit_trains_a_masked_model():
     keras.utils.set_random_seed(1)
     inputs = keras.Input((None, FEATURES))
