@@ -44,7 +44,7 @@ predict --file` over 1,000,000 lines (from a run and from its export) against a
 10,000-line file. Bar: textgen on 1 GB under 2 GB."""
 HEADER = (
     report.PREFIX_HEADER
-    + " corpus | textgen train peak RSS | trained steps | predict 10k lines (run) | predict 1M lines (run) "
+    + " corpus | textgen train peak RSS (wall s) | training limit | predict 10k lines (run) | predict 1M lines (run) "
     "| predict 1M lines (export) |\n" + "|---" * 10 + "|"
 )
 TF_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
