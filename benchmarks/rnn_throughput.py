@@ -291,7 +291,7 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--units", type=int, default=128)
-    parser.add_argument("--batches", type=int, default=4, help="Training batches per contender per round.")
+    parser.add_argument("--batches", type=int, default=16, help="Training batches per contender per round.")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="Threads for TensorFlow (intra- and inter-op) and PyTorch; default: one per core.")

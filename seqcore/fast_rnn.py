@@ -41,6 +41,16 @@ def _gpu_visible():
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def _in_xla_context():
+    """Whether the graph being traced will be XLA-compiled (`jit_compile`), which
+    has no kernel for the fused LSTM op; True when that cannot be told."""
+    try:
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # a TensorFlow without the private helper: stay on the loop
+        return True
+    return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
 class _FastLoopMixin:
     """Replaces `keras.layers.RNN.inner_loop` by a whole-sequence loop when it can."""
 
@@ -99,7 +109,7 @@ class _FastLoopMixin:
         # XLA for training only: inference graphs (exports) stay plain TensorFlow.
         xla = training is True and recurrent_loops.JIT_COMPILE
         steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
-        if not xla and mask is None and hasattr(self, "_run_fused"):
+        if not xla and mask is None and hasattr(self, "_run_fused") and not _in_xla_context():
             states, final_states = self._run_fused(inputs, initial_state)
         else:
             # One matmul projects the inputs of every step.

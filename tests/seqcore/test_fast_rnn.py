@@ -220,6 +220,12 @@ def test_unmasked_lstm_inference_runs_one_fused_op(masked, training, fused):
     assert ("BlockLSTMV2" in ops) == fused
 
 
+def test_unmasked_lstm_inference_compiles_with_xla():
+    fast, plain = _pair("LSTM")
+    compiled = tf.function(lambda x: fast(x, training=False), jit_compile=True)
+    np.testing.assert_allclose(compiled(tf.constant(X)), plain(X), atol=1e-5)
+
+
 def test_fit_trains_a_masked_model():
     keras.utils.set_random_seed(1)
     inputs = keras.Input((None, FEATURES))

@@ -195,6 +195,8 @@ def test_export_on_raw_units_equals_the_keras_model(exported, run_dir, history_f
     assert outputs["forecast"].shape == (4, 6, 1) and outputs["forecast"].dtype == tf.float32
     assert np.all(outputs["lower"].numpy() <= outputs["forecast"].numpy())
     assert np.all(outputs["forecast"].numpy() <= outputs["upper"].numpy())
+    compiled = loaded.signatures["serving_xla"](history=tf.constant(history))
+    np.testing.assert_allclose(compiled["quantiles"].numpy(), expected, rtol=1e-5, atol=1e-3)
     metadata = loaded.signatures["metadata"]()
     assert [c.decode() for c in metadata["columns"].numpy()] == ["load", "temp"]
     # predict from the export equals predict from the run.
