@@ -95,26 +95,25 @@ def _lstm_forward(xp, h0, c0, kernel, mask):
 def _lstm_backward(dhs, dc_last, hs, cs, c0, gates, kernel, mask):
     steps = tf.shape(dhs)[0]
     kernel_t = tf.transpose(kernel)
-    cs_prev = _previous(c0, cs)
+    # Every factor that does not depend on the incoming gradient, for all
+    # steps at once (large fused ops instead of a dozen small ones per step):
+    # dc += dh * dc_dh, dz = [dc, dc, dc, dh] * dz_factors. On a masked step
+    # cs holds the carried state, but its dh and dc are zero, so dz is too.
+    i, f, g, o = tf.split(gates, 4, axis=2)
+    tanh_c = tf.tanh(cs)
+    dc_dh = o * (1 - tanh_c * tanh_c)
+    dz_factors = tf.concat(
+        [g * i * (1 - i), _previous(c0, cs) * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)], axis=2
+    )
 
     def body(t, dh, dc, dzs):
         t = steps - 1 - t
         m = _stepwise(mask, t)
         dh, dh_pass = _split_masked(m, dh + dhs[t])
         dc, dc_pass = _split_masked(m, dc)
-        i, f, g, o = tf.split(gates[t], 4, axis=1)
-        tanh_c = tf.tanh(f * cs_prev[t] + i * g)
-        dc = dc + dh * o * (1 - tanh_c * tanh_c)
-        dz = tf.concat(
-            [
-                dc * g * i * (1 - i),
-                dc * cs_prev[t] * f * (1 - f),
-                dc * i * (1 - g * g),
-                dh * tanh_c * o * (1 - o),
-            ],
-            axis=1,
-        )
-        return steps - t, tf.matmul(dz, kernel_t) + dh_pass, dc * f + dc_pass, dzs.write(t, dz)
+        dc = dc + dh * dc_dh[t]
+        dz = tf.concat([dc, dc, dc, dh], axis=1) * dz_factors[t]
+        return steps - t, tf.matmul(dz, kernel_t) + dh_pass, dc * f[t] + dc_pass, dzs.write(t, dz)
 
     dzs = tf.TensorArray(dhs.dtype, size=steps)
     dh0, dc0, dzs = _loop(body, steps, (tf.zeros_like(dhs[0]), dc_last, dzs))
@@ -227,23 +226,24 @@ def _gru_forward(xp, h0, kernel, recurrent_bias, mask):
 def _gru_backward(dhs, hs, h0, saved, kernel, mask):
     steps = tf.shape(dhs)[0]
     kernel_t = tf.transpose(kernel)
-    hs_prev = _previous(h0, hs)
+    # The gradient-independent factors of every step, computed at once (see
+    # `_lstm_backward`); the loop only carries dh and records it.
+    z, r, hh, inner_h = tf.split(saved, 4, axis=2)
+    da_h = (1 - z) * (1 - hh * hh)
+    da_z = (_previous(h0, hs) - hh) * z * (1 - z)
+    da_r = da_h * inner_h * r * (1 - r)
+    dinner_factors = tf.concat([da_z, da_r, da_h * r], axis=2)
 
-    def body(t, dh, dxps, dinners):
+    def body(t, dh, consumed):
         t = steps - 1 - t
-        m = _stepwise(mask, t)
-        dh, dh_pass = _split_masked(m, dh + dhs[t])
-        z, r, hh, inner_h = tf.split(saved[t], 4, axis=1)
-        da_h = dh * (1 - z) * (1 - hh * hh)
-        da_z = dh * (hs_prev[t] - hh) * z * (1 - z)
-        da_r = da_h * inner_h * r * (1 - r)
-        dinner = tf.concat([da_z, da_r, da_h * r], 1)
-        dh_prev = tf.matmul(dinner, kernel_t) + dh * z + dh_pass
-        return steps - t, dh_prev, dxps.write(t, tf.concat([da_z, da_r, da_h], 1)), dinners.write(t, dinner)
+        dh, dh_pass = _split_masked(_stepwise(mask, t), dh + dhs[t])
+        dinner = tf.concat([dh, dh, dh], axis=1) * dinner_factors[t]
+        return steps - t, tf.matmul(dinner, kernel_t) + dh * z[t] + dh_pass, consumed.write(t, dh)
 
-    arrays = [tf.TensorArray(dhs.dtype, size=steps) for _ in range(2)]
-    dh0, dxps, dinners = _loop(body, steps, (tf.zeros_like(dhs[0]), *arrays))
-    return dxps.stack(), dinners.stack(), dh0
+    dh0, consumed = _loop(body, steps, (tf.zeros_like(dhs[0]), tf.TensorArray(dhs.dtype, size=steps)))
+    consumed = consumed.stack()
+    consumed = tf.concat([consumed, consumed, consumed], axis=2)
+    return consumed * tf.concat([da_z, da_r, da_h], axis=2), consumed * dinner_factors, dh0
 
 
 def gru_sequence(xp, h0, kernel, recurrent_bias, mask=None, xla=True):
@@ -294,11 +294,12 @@ def _simple_forward(xp, h0, kernel, mask):
 def _simple_backward(dhs, hs, kernel, mask):
     steps = tf.shape(dhs)[0]
     kernel_t = tf.transpose(kernel)
+    tanh_grad = 1 - hs * hs  # for all steps at once (see `_lstm_backward`)
 
     def body(t, dh, das):
         t = steps - 1 - t
         dh, dh_pass = _split_masked(_stepwise(mask, t), dh + dhs[t])
-        da = dh * (1 - hs[t] * hs[t])
+        da = dh * tanh_grad[t]
         return steps - t, tf.matmul(da, kernel_t) + dh_pass, das.write(t, da)
 
     dh0, das = _loop(body, steps, (tf.zeros_like(dhs[0]), tf.TensorArray(dhs.dtype, size=steps)))
