@@ -57,6 +57,11 @@ def _previous(initial, states):
     return tf.concat([initial[None], states[:-1]], axis=0)
 
 
+def _units(state):
+    """The state width: static where known, so slices keep static shapes (XLA needs them in loops)."""
+    return state.shape[-1] if state.shape[-1] is not None else tf.shape(state)[-1]
+
+
 def _tensors(*values):
     """Reads variables (e.g. kernels) into tensors, so gradients reach them through the read."""
     return [tf.convert_to_tensor(value) for value in values]
@@ -74,7 +79,7 @@ def _flat_matmul(a, b):
 
 def _lstm_forward(xp, h0, c0, kernel, mask):
     steps = tf.shape(xp)[0]
-    units = tf.shape(h0)[1]
+    units = _units(h0)
 
     def body(t, h, c, hs, cs, gates):
         m = _stepwise(mask, t)
@@ -206,7 +211,7 @@ def lstm_fused_sequence(x, h0, c0, kernel, recurrent_kernel, bias):
 
 def _gru_forward(xp, h0, kernel, recurrent_bias, mask):
     steps = tf.shape(xp)[0]
-    units = tf.shape(h0)[1]
+    units = _units(h0)
 
     def body(t, h, hs, saved):
         m = _stepwise(mask, t)

@@ -59,8 +59,14 @@ def build_classifier(config, train_audio, class_names):
     return SequenceClassifier(backbone, class_names, preprocessor=preprocessor, **config["head"])
 
 
-def serving_function(model):
+def serving_function(model, jit_compile=False):
     """`serving_default`: `audio` float32 [batch, samples] -> `label` and `probabilities`.
+
+    Args:
+        model: the classifier, with its preprocessor.
+        jit_compile: compile the features and the model with XLA (the
+            `serving_xla` signature); the class-name lookup, a string op,
+            stays outside.
 
     Example:
 
@@ -68,8 +74,14 @@ def serving_function(model):
     """
     class_names = tf.constant(model.class_names)
 
+    def classify(audio):
+        return model(model.preprocessor(audio), training=False)
+
+    if jit_compile:
+        classify = tf.function(classify, jit_compile=True)
+
     def serve(audio):
-        probabilities = model(model.preprocessor(audio), training=False)
+        probabilities = classify(audio)
         label = tf.gather(class_names, tf.argmax(probabilities, axis=-1))
         return {"label": label, "probabilities": probabilities}
 

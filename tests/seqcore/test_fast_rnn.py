@@ -220,9 +220,11 @@ def test_unmasked_lstm_inference_runs_one_fused_op(masked, training, fused):
     assert ("BlockLSTMV2" in ops) == fused
 
 
-def test_unmasked_lstm_inference_compiles_with_xla():
-    fast, plain = _pair("LSTM")
-    compiled = tf.function(lambda x: fast(x, training=False), jit_compile=True)
+@pytest.mark.parametrize("name", NAMES)
+def test_inference_compiles_with_xla_for_any_batch_and_length(name):
+    fast, plain = _pair(name)
+    spec = tf.TensorSpec([None, None, FEATURES], tf.float32)
+    compiled = tf.function(lambda x: fast(x, training=False), jit_compile=True, input_signature=[spec])
     np.testing.assert_allclose(compiled(tf.constant(X)), plain(X), atol=1e-5)
 
 

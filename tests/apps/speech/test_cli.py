@@ -176,6 +176,9 @@ def test_export_matches_the_keras_model_on_raw_audio(exported, run_dir, fsdd_sub
     np.testing.assert_allclose(served["probabilities"].numpy(), model.predict(audio, verbose=0), atol=1e-4)
     labels = [model.class_names[i] for i in model.predict(audio, verbose=0).argmax(-1)]
     assert [l.decode() for l in served["label"].numpy()] == labels
+    compiled = loaded.signatures["serving_xla"](audio=tf.constant(audio))
+    np.testing.assert_allclose(compiled["probabilities"].numpy(), served["probabilities"].numpy(), atol=1e-4)
+    assert [l.decode() for l in compiled["label"].numpy()] == labels
     # Unpadded clips of another length are centred inside the export exactly as in Python.
     raw = fit_length(clips[0], 5000)[None]
     np.testing.assert_allclose(loaded.signatures["serving_default"](audio=tf.constant(raw))["probabilities"],
