@@ -2,8 +2,9 @@
 
 For each cell and sequence length (one layer of `--units` over `--features`
 inputs, batch `--batch`, as `rnn_throughput.py`), times, interleaved over
-`--rounds` rounds, each piece of one training step as seqcore runs it
-(XLA-compiled, as in training):
+`--rounds` rounds, each piece of one training step as seqcore runs it in
+training (the step loops XLA-compiled, the large matmuls in plain
+TensorFlow):
 
 - `input_matmuls`: the input projection of all steps (one matmul) and its two
   gradient matmuls (inputs and kernel);
@@ -86,15 +87,16 @@ def _pieces(cell, steps, args):
 
         return tf.while_loop(lambda t, *_: t < steps, body, (0, h0, h0))[1:]
 
+    plain = tf.function  # the large matmuls run outside XLA in training (oneDNN)
     pieces = {
-        "input_matmuls": jit(lambda: (
+        "input_matmuls": plain(lambda: (
             tf.matmul(tf.reshape(x, (-1, features)), kernel),
             loops._flat_matmul(x, dz),
             tf.matmul(tf.reshape(dz, (-1, gates * units)), kernel, transpose_b=True),
         )),
         "forward_loop": forward,
         "backward_loop": backward,
-        "recurrent_kernel_grad": jit(lambda: loops._flat_matmul(hs, dz)),
+        "recurrent_kernel_grad": plain(lambda: loops._flat_matmul(hs, dz)),
         "step_matmul_floor": jit(floor_loop),
     }
 
