@@ -13,13 +13,15 @@ interleaved over `--rounds` rounds of `--calls` calls each:
   lookup (speech), the model after tokenizing in a plain `tf.function`
   (sentiment);
 - `export_xla`: the SavedModel's `serving_xla` signature, where the export
-  has one (forecast: the serving function XLA-compiled, for TensorFlow
-  Serving with `--xla_cpu_compilation_enabled`);
+  has one (forecast and speech: the serving function XLA-compiled, for
+  TensorFlow Serving with `--xla_cpu_compilation_enabled=true`);
 - `predict`: `model.predict` on the raw inputs (never serve through it).
 
 Batch 1: p50 and p99 milliseconds per call over all rounds; batch 256:
 examples per second (median over rounds). The bar: the export's batch-1
-p50 within 1.5x of the fastest compiled in-process call.
+p50 within 1.5x of the fastest compiled in-process call; `passes` holds
+when `serving_default` or, where there is one, `serving_xla` meets it
+(both ratios are reported).
 
 Prints one JSON object; appends a row per task to the "Inference latency"
 table of benchmarks/README.md unless `--no-readme`.
@@ -50,7 +52,8 @@ INTRO = """`python benchmarks/inference.py TASK=RUN ...` times each export's `se
 `tf.function`, the same call with XLA (string preprocessing, which XLA cannot
 compile, stays outside it), and `model.predict`, interleaved; batch-1 p50 / p99 in ms,
 batch-256 examples/s. Bar: export batch-1 p50 within 1.5x of the fastest
-compiled in-process call."""
+compiled in-process call (`serving_default`, or `serving_xla` where the export has
+one: TensorFlow Serving runs it with `--xla_cpu_compilation_enabled=true`)."""
 HEADER = (
     report.PREFIX_HEADER
     + " task | export p50 / p99 ms | compiled p50 / p99 ms | XLA p50 ms | predict p50 ms "

@@ -12,8 +12,8 @@ TensorFlow):
 - `backward_loop`: the backward step loop;
 - `recurrent_kernel_grad`: the recurrent kernel's gradient, one matmul over
   all steps;
-- `step_matmul_floor`: a step loop that does nothing but the recurrent
-  matmul, forward and the two backward products: the least any step loop
+- `step_matmul_floor`: a step loop that does nothing but the two recurrent
+  matmuls of a step (`h @ R` forward, `dz @ R^T` backward): the least any step loop
   on this CPU can cost, so `loops / floor` is the loops' overhead (gate
   arithmetic, state copies, loop control);
 - `train_step`: one whole `fit` step of the seqcore backbone with a Dense
@@ -160,7 +160,8 @@ def profile(cell, steps, args, peak):
     milliseconds = {name: report.summary([1000 * s / args.repeats for s in values], 3)
                     for name, values in seconds.items()}
     step = milliseconds["train_step"]["median"]
-    recurrent_flops = 3 * 2 * args.batch * steps * args.units * GATES[cell] * args.units
+    # The loops (and the floor) hold two recurrent matmuls per step: h @ R and dz @ R^T.
+    recurrent_flops = 2 * 2 * args.batch * steps * args.units * GATES[cell] * args.units
     loops_ms = milliseconds["forward_loop"]["median"] + milliseconds["backward_loop"]["median"]
     seqcore_pieces = ("input_matmuls", "forward_loop", "backward_loop", "recurrent_kernel_grad")
     accounted = sum(milliseconds[name]["median"] for name in seqcore_pieces)
@@ -185,11 +186,15 @@ def main():
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=5, help="Calls of each piece per round.")
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--repeats", type=int, default=10,
+                        help="Calls of each piece per round (training steps per `fit` call).")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="TensorFlow and PyTorch threads.")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
     size = 2048
     a = tf.random.normal((size, size))

@@ -109,7 +109,8 @@ class _FastLoopMixin:
         # XLA for training only: inference graphs (exports) stay plain TensorFlow.
         xla = training is True and recurrent_loops.JIT_COMPILE
         steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
-        if not xla and mask is None and hasattr(self, "_run_fused") and not _in_xla_context():
+        fused = training is not True and mask is None and hasattr(self, "_run_fused")
+        if fused and not _in_xla_context():
             states, final_states = self._run_fused(inputs, initial_state)
         else:
             # One matmul projects the inputs of every step.
@@ -144,11 +145,13 @@ class _FastLoopMixin:
 class LSTM(_FastLoopMixin, keras.layers.LSTM):
     """`keras.layers.LSTM` with a faster CPU loop; same weights, config and results.
 
-    Takes every argument of `keras.layers.LSTM`. On CPU, training and
-    inference use one input-projection matmul for all steps and a step loop
-    with a hand-written gradient (XLA-compiled in training), unless `cpu_path_blockers()`
-    names a reason not to (e.g. `recurrent_dropout`, another activation, a
-    visible GPU, where cuDNN stays the default).
+    Takes every argument of `keras.layers.LSTM`. On CPU, training uses one
+    input-projection matmul for all steps and an XLA-compiled step loop with
+    a hand-written gradient; inference without a mask runs TensorFlow's
+    fused `BlockLSTMV2` op (with a mask, the same step loop, plain
+    TensorFlow). `cpu_path_blockers()` names any reason to run Keras' loop
+    instead (e.g. `recurrent_dropout`, another activation, a visible GPU,
+    where cuDNN stays the default).
 
     Example:
 
