@@ -11,6 +11,7 @@ Prints one JSON object. Run from the repository root:
 
     python benchmarks/speech_quality.py [--fsdd ../shared/data/fsdd/recordings] [--speakers george,...]
     python benchmarks/speech_quality.py --skip-synthetic --synthetic-voices   # rotations trained with TTS voices added
+    python benchmarks/speech_quality.py --skip-synthetic --synthetic-voices --units 128 --conv-filters 48,96
 """
 
 import argparse
@@ -49,6 +50,8 @@ def main():
     parser.add_argument("--synthetic-voices", action="store_true",
                         help="Train each rotation with `train --synthetic-voices` (TTS voices added "
                         "to the training split only).")
+    parser.add_argument("--units", type=int, help="Recurrent units of the rotations' model (default: the app's).")
+    parser.add_argument("--conv-filters", help="Comma-separated conv filters of the rotations' model, e.g. 48,96.")
     parser.add_argument("--skip-fsdd", action="store_true")
     parser.add_argument("--work", help="Folder for runs and synthesized clips (default: a temporary one).")
     args = parser.parse_args()
@@ -74,8 +77,11 @@ def main():
     if not args.skip_fsdd:
         rotations = {}
         for speaker in speakers:
+            model = {"units": args.units} if args.units else {}
+            if args.conv_filters:
+                model["conv_filters"] = [int(f) for f in args.conv_filters.split(",")]
             config = commands.resolve_config(data=str(fsdd), test_speakers=[speaker], epochs=args.epochs,
-                                             synthetic=args.synthetic_voices)
+                                             synthetic=args.synthetic_voices, **model)
             started = time.time()
             _, metrics = commands.train(config, out=work / f"fsdd-{speaker}", overwrite=True,
                                         verbose=0, clips=clips)
