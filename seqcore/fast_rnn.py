@@ -7,7 +7,8 @@ arguments, so weights and `.keras` files move freely between the two. Only
 the way: the input projections of all steps become one matmul and the
 recurrence runs in `seqcore.recurrent_loops` (step loops with hand-written
 gradients, XLA-compiled in training; inference graphs, and so exports, stay
-plain TensorFlow). Everywhere else, on a GPU in particular (where
+plain TensorFlow, where an unmasked LSTM runs TensorFlow's fused
+`BlockLSTMV2` op). Everywhere else, on a GPU in particular (where
 Keras picks cuDNN), the Keras loop runs unchanged.
 
 Results equal Keras' to float32 rounding (about 1e-6): masked steps carry
