@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def describe(config):
-    """One line naming the default model the rotations trained."""
+def describe(config, default=True):
+    """One line naming the model the rotations trained (the default, or the default widened)."""
     features, front, backbone = config["features"], config["front_end"], config["backbone"]
     inputs = (f"{features['num_mfccs']} MFCCs" if features["features"] == "mfcc"
               else f"{features['num_mel_bins']} log-mels")
@@ -37,7 +37,7 @@ def describe(config):
     recurrent = f"{'bi' if backbone.get('bidirectional') else ''}{backbone.get('cell', 'gru')} {backbone.get('units')}"
     rate = f"{features['sample_rate']} Hz" if features["sample_rate"] else "the source's rate"
     warp = f", VTLP {front['freq_warp']:g}" if front.get("freq_warp") else ""
-    return (f"default (CRNN: conv blocks {conv} over {inputs} at {rate}, "
+    return (f"{'default' if default else 'widened default'} (CRNN: conv blocks {conv} over {inputs} at {rate}, "
             f"{recurrent.upper()}, {backbone.get('pooling')} pooling{warp})")
 
 
@@ -94,7 +94,8 @@ def main():
             print(json.dumps({speaker: rotations[speaker]}), file=sys.stderr, flush=True)
         accuracies = [r["accuracy"] for r in rotations.values()]
         report["fsdd_cross_speaker"] = {
-            "model": describe(config) + (" + TTS voices in training" if args.synthetic_voices else ""),
+            "model": (describe(config, default=not (args.units or args.conv_filters))
+                      + (" + TTS voices in training" if args.synthetic_voices else "")),
             "config": {key: config[key] for key in ("features", "front_end", "backbone", "head", "augment", "training")},
             "rotations": rotations,
             "mean_accuracy": round(sum(accuracies) / len(accuracies), 4),
