@@ -109,12 +109,12 @@ class _FastLoopMixin:
 
         # XLA for training only: inference graphs (exports) stay plain TensorFlow.
         xla = training is True and recurrent_loops.JIT_COMPILE
-        steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
         fused = training is not True and mask is None and hasattr(self, "_run_fused")
         if fused and not _in_xla_context():
             states, final_states = self._run_fused(inputs, initial_state)
         else:
             # One matmul projects the inputs of every step.
+            steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
             projected = tf.matmul(tf.reshape(inputs, (-1, sequences.shape[-1])), cell.kernel)
             input_bias = self._input_bias()
             if input_bias is not None:
@@ -179,7 +179,9 @@ class LSTM(_FastLoopMixin, keras.layers.LSTM):
         """Unmasked inference: TensorFlow's fused LSTM op over all steps."""
         h0, c0 = initial_state
         cell = self.cell
-        bias = cell.bias if cell.use_bias else tf.zeros((4 * cell.units,), inputs.dtype)
+        bias = self._input_bias()
+        if bias is None:
+            bias = tf.zeros((4 * cell.units,), inputs.dtype)
         states, last_carry = recurrent_loops.lstm_fused_sequence(
             inputs, h0, c0, cell.kernel, cell.recurrent_kernel, bias
         )
