@@ -2,8 +2,9 @@
 
 `run_training` seeds everything, writes the resolved configuration, trains
 with Keras' own progress bars and callbacks (early stopping, best
-checkpoint, backup for resuming, CSV history, TensorBoard, NaN guard) and
-returns the best model. `finish_run` writes the metrics and moves the run
+checkpoint, backup for resuming, CSV history, TensorBoard, NaN guard, and
+the weights' moving average where `training.ema` asks for it) and returns
+the best model. `finish_run` writes the metrics and moves the run
 into place.
 """
 
@@ -129,7 +130,10 @@ def run_training(
 
     Args:
         run: a started `seqcore.runs.RunDir`.
-        config: the resolved configuration, written to `config.json`.
+        config: the resolved configuration, written to `config.json`;
+            `config["training"]["ema"]`, when set, is the momentum of an
+            exponential moving average of the weights that validation, the
+            best checkpoint and early stopping use (`keras.callbacks.SwapEMAWeights`).
         build_model: callable returning an uncompiled `seqcore.task.Task`.
         train_data: batched `tf.data.Dataset` of (raw inputs, targets).
         validation_data: the same for validation.
@@ -186,6 +190,9 @@ def run_training(
         # variables (a collective op), which fails first when a worker dies.
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
         ResumableBackup(str(work / "backup"), save_freq=backup_every),
+        # After the backup (which keeps the raw weights), before the checkpoint
+        # and early stopping (which judge the averaged ones).
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if _ema_momentum(config) else []),
         BestModelCheckpoint(work / "model.keras", monitor=monitor, mode=mode),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience),
         keras.callbacks.TensorBoard(str(work / "logs"), write_graph=False),
@@ -214,9 +221,23 @@ def run_training(
     return _best_model(work)
 
 
+def _ema_momentum(config):
+    return float(config.get("training", {}).get("ema") or 0.0)
+
+
 def _compile(model, config):
-    """The task's own `compile()`, with loss scaling when the backbone computes in float16."""
+    """The task's own `compile()`, with loss scaling when the backbone computes in float16.
+
+    With `training.ema` set (a momentum such as 0.995), the optimizer also
+    keeps an exponential moving average of the weights (Polyak averaging);
+    `run_training` validates and checkpoints that average.
+    """
     model.compile()
+    momentum = _ema_momentum(config)
+    if momentum:
+        optimizer = model.optimizer
+        model.compile(optimizer=type(optimizer).from_config(
+            {**optimizer.get_config(), "use_ema": True, "ema_momentum": momentum}))
     if config.get("backbone", {}).get("dtype") == "mixed_float16":
         model.compile(optimizer=keras.optimizers.LossScaleOptimizer(model.optimizer))
 

@@ -77,6 +77,7 @@ def resolve_config(
     batch_size=64,
     seed=0,
     patience=2,
+    ema=0.0,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
@@ -141,7 +142,8 @@ def resolve_config(
             "highway": bool(highway),
             "dropout": float(head_dropout),
         },
-        "training": {"epochs": epochs, "batch_size": batch_size, "seed": seed, "patience": patience},
+        "training": {"epochs": epochs, "batch_size": batch_size, "seed": seed, "patience": patience,
+                     "ema": float(ema)},
     }
 
 

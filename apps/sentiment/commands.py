@@ -41,6 +41,7 @@ def resolve_config(
     batch_size=64,
     seed=0,
     patience=2,
+    ema=0.0,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
@@ -77,6 +78,7 @@ def resolve_config(
             "batch_size": batch_size,
             "seed": seed,
             "patience": patience,
+            "ema": float(ema),
         },
     }
 

@@ -61,6 +61,7 @@ def resolve_config(
     batch_size=64,
     seed=0,
     patience=6,
+    ema=0.995,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
@@ -146,6 +147,7 @@ def resolve_config(
             "batch_size": batch_size,
             "seed": seed,
             "patience": patience,
+            "ema": float(ema),
         },
     }
 

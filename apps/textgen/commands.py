@@ -44,6 +44,7 @@ def resolve_config(
     batch_size=64,
     seed=0,
     patience=2,
+    ema=0.0,
     max_minutes=None,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
@@ -100,6 +101,7 @@ def resolve_config(
             "batch_size": batch_size,
             "seed": seed,
             "patience": patience,
+            "ema": float(ema),
             "max_minutes": None if max_minutes is None else float(max_minutes),
         },
     }

@@ -53,6 +53,34 @@ def test_run_writes_every_file_and_moves_into_place(tmp_path):
     assert isinstance(model, SequenceClassifier)
 
 
+def _train_small(path, training):
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(32, 4, 2)).astype("float32")
+    labels = (features[:, 0, 0] > 0).astype("int32")
+    run = RunDir(path)
+    run.start()
+    model = run_training(
+        run, {"task": "test", "training": training}, _build, _data(features, labels),
+        _data(features, labels), epochs=3, patience=5, seed=0, verbose=0,
+    )
+    with open(run.work / "history.csv", newline="") as file:
+        best = min(csv.DictReader(file), key=lambda row: float(row["val_loss"]))
+    loss = model.evaluate(features, labels, batch_size=4, verbose=0, return_dict=True)["loss"]
+    return model, loss, float(best["val_loss"])
+
+
+def test_weight_averaging_validates_and_saves_the_averaged_weights(tmp_path):
+    plain, plain_loss, plain_logged = _train_small(tmp_path / "plain", {})
+    averaged, loss, logged = _train_small(tmp_path / "ema", {"ema": 0.9})
+    # Each saved model scores the val_loss logged for its epoch: the checkpoint
+    # holds the weights that validation judged ...
+    np.testing.assert_allclose([plain_loss, loss], [plain_logged, logged], rtol=1e-4)
+    # ... and with `ema` those are the average, not the weights the steps reached.
+    difference = max(np.max(np.abs(a - b)) for a, b in zip(plain.get_weights(), averaged.get_weights()))
+    assert difference > 1e-4
+    assert averaged.optimizer.use_ema is False  # a loaded model compiles with the task's defaults
+
+
 def test_nan_loss_stops_with_a_clear_error_and_leaves_nothing(tmp_path):
     features = np.full((8, 4, 2), np.nan, dtype="float32")
     labels = np.zeros(8, dtype="int32")

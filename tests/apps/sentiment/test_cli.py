@@ -171,7 +171,7 @@ def test_train_config_json(run_dir, data_file):
                                   "dropout": 0.3, "embedding_dim": 64}
     assert config["class_names"] == ["negative", "positive"]
     assert config["preprocessing"] == {"max_tokens": 200, "sequence_length": 16}
-    assert config["training"] == {"epochs": 2, "batch_size": 16, "seed": 0, "patience": 2}
+    assert config["training"] == {"epochs": 2, "batch_size": 16, "seed": 0, "patience": 2, "ema": 0.0}
     assert config["data"]["source"] == str(data_file)
     assert config["data"]["description"] == f"CSV file {data_file}"
     assert {"seqcore", "tensorflow", "keras", "python"} <= set(config["environment"])
