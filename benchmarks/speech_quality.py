@@ -12,6 +12,7 @@ Prints one JSON object. Run from the repository root:
     python benchmarks/speech_quality.py [--fsdd ../shared/data/fsdd/recordings] [--speakers george,...]
     python benchmarks/speech_quality.py --skip-synthetic --synthetic-voices   # rotations trained with TTS voices added
     python benchmarks/speech_quality.py --skip-synthetic --synthetic-voices --units 128 --conv-filters 48,96
+    python benchmarks/speech_quality.py --skip-synthetic --ema 0.995   # weights averaged while training
 """
 
 import argparse
@@ -37,8 +38,10 @@ def describe(config, default=True):
     recurrent = f"{'bi' if backbone.get('bidirectional') else ''}{backbone.get('cell', 'gru')} {backbone.get('units')}"
     rate = f"{features['sample_rate']} Hz" if features["sample_rate"] else "the source's rate"
     warp = f", VTLP {front['freq_warp']:g}" if front.get("freq_warp") else ""
+    training = config["training"]
+    ema = f", weights averaged (EMA {training['ema']:g})" if training.get("ema") else ""
     return (f"{'default' if default else 'widened default'} (CRNN: conv blocks {conv} over {inputs} at {rate}, "
-            f"{recurrent.upper()}, {backbone.get('pooling')} pooling{warp})")
+            f"{recurrent.upper()}, {backbone.get('pooling')} pooling{warp}{ema}, {training['epochs']} epochs)")
 
 
 def main():
@@ -52,6 +55,8 @@ def main():
                         "to the training split only).")
     parser.add_argument("--units", type=int, help="Recurrent units of the rotations' model (default: the app's).")
     parser.add_argument("--conv-filters", help="Comma-separated conv filters of the rotations' model, e.g. 48,96.")
+    parser.add_argument("--ema", type=float, default=0.0,
+                        help="Train the rotations with `train --ema` (moving average of the weights; 0: off).")
     parser.add_argument("--skip-fsdd", action="store_true")
     parser.add_argument("--work", help="Folder for runs and synthesized clips (default: a temporary one).")
     args = parser.parse_args()
@@ -81,7 +86,7 @@ def main():
             if args.conv_filters:
                 model["conv_filters"] = [int(f) for f in args.conv_filters.split(",")]
             config = commands.resolve_config(data=str(fsdd), test_speakers=[speaker], epochs=args.epochs,
-                                             synthetic=args.synthetic_voices, **model)
+                                             synthetic=args.synthetic_voices, ema=args.ema, **model)
             started = time.time()
             _, metrics = commands.train(config, out=work / f"fsdd-{speaker}", overwrite=True,
                                         verbose=0, clips=clips)

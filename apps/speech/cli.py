@@ -81,7 +81,7 @@ def cli():
                    "a random factor in [1 - W, 1 + W] (log-mel features only; default: "
                    "the task default).")
 @backbone_options(default_preset="gru")
-@training_options(default_epochs=40, default_batch_size=64, default_ema=0.995)
+@training_options(default_epochs=40, default_batch_size=64)
 def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, synthetic_voices, sample_rate,
           clip_seconds, features, frame_ms, hop_ms, mel_bins, mfccs, front_end, conv_filters,
           augment, spec_augment, freq_warp, out, resume, overwrite, strategy, mixed_precision, **options):

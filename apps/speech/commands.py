@@ -61,7 +61,7 @@ def resolve_config(
     batch_size=64,
     seed=0,
     patience=6,
-    ema=0.995,
+    ema=0.0,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 

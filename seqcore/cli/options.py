@@ -61,7 +61,7 @@ def backbone_options(default_preset):
     return decorate
 
 
-def training_options(default_epochs, default_batch_size, default_ema=0.0):
+def training_options(default_epochs, default_batch_size):
     """`--out`, `--epochs`, `--batch-size`, `--seed`, `--resume` and friends."""
 
     def decorate(command):
@@ -75,7 +75,7 @@ def training_options(default_epochs, default_batch_size, default_ema=0.0):
             click.option("--batch-size", type=click.IntRange(min=1), default=default_batch_size, show_default=True),
             click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights and shuffling."),
             click.option("--patience", type=click.IntRange(min=1), default=2, show_default=True, help="Early-stopping patience in epochs."),
-            click.option("--ema", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=default_ema,
+            click.option("--ema", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=0.0,
                          show_default=True, help="Keep an exponential moving average of the weights with this "
                          "momentum (e.g. 0.995); validation, the best checkpoint and the saved model use "
                          "the average. 0: off."),

@@ -335,6 +335,8 @@ def test_default_model_and_augmentation_settings():
     assert config["front_end"]["conv_filters"] == [32, 64]
     assert config["backbone"] == {"pooling": "mean", "cell": "gru", "units": 96, "bidirectional": True}
     assert "freq_warp" not in config["front_end"] and "time_stretch" not in config["front_end"]
+    assert config["training"]["ema"] == 0.0  # weight averaging is opt-in: `--ema 0.995`
+    assert commands.resolve_config(ema=0.995)["training"]["ema"] == 0.995
     # Options still win over the default model; other presets keep their own widths.
     assert commands.resolve_config(units=8, bidirectional=False)["backbone"]["units"] == 8
     assert commands.resolve_config(backbone="lstm")["backbone"].get("bidirectional") is not True
