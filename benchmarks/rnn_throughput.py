@@ -5,7 +5,10 @@ layer of `--units` over `--features` inputs, the last output into a
 one-unit Dense head, MSE loss, Adam) with each contender:
 
 - `seqcore`: a `RecurrentBackbone` (no input masking, "last" pooling) and
-  the head, trained with Keras `fit`;
+  the head, trained with Keras `fit` as the apps train it: with whichever of
+  seqcore's and Keras' step loops `seqcore.loop_tuning` measures faster
+  here (measured afresh, not cached; the JSON names the loop and both
+  timings);
 - `seqcore_layer`: the seqcore layer alone (`seqcore.fast_rnn.LSTM`, ...),
   in the same model as `keras`;
 - `seqcore_no_xla`: as `seqcore_layer`, its step loops not XLA-compiled;
@@ -64,11 +67,14 @@ threads as TensorFlow. seq/s are medians over the rounds; ratios the median
 `tf.matmul` 2048^3 float32 peak measured in the same rounds. Bars: seqcore /
 keras >= 0.95 and seqcore / torch >= 1.25 for LSTM and GRU. Load is the 1-minute
 load average when the run started (these machines are shared: read ratios, not
-absolute figures)."""
+absolute figures). "seqcore loop" is the training loop `seqcore.loop_tuning`
+measured faster for the seqcore contender (ms per step, seqcore's vs Keras');
+rows without the column's figures predate the measurement and ran seqcore's loop."""
 HEADER = (
     report.PREFIX_HEADER
     + " threads | cell | steps | seqcore seq/s | keras seq/s | torch seq/s | seqcore / keras "
-    "| seqcore / torch | keras / torch | seqcore GFLOP/s (of peak) | peak GFLOP/s |\n" + "|---" * 15 + "|"
+    "| seqcore / torch | keras / torch | seqcore GFLOP/s (of peak) | peak GFLOP/s | seqcore loop |\n"
+    + "|---" * 16 + "|"
 )
 
 
@@ -148,12 +154,14 @@ def _torch_trainer(cell, x, y, args):
 
 
 def _contender(name, cell, x, y, args):
-    """A function that trains `args.batches` batches with contender `name` (built and warmed up)."""
+    """`(train, loop)`: a function that trains `args.batches` batches with contender `name`
+    (built and warmed up), and for `seqcore` the training loop it measured faster (else None)."""
     import keras
 
-    from seqcore import fast_rnn, recurrent_loops
+    from seqcore import fast_rnn, loop_tuning, recurrent_loops
 
     keras.utils.set_random_seed(0)
+    loop = None
     plain = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
     fast = {"rnn": fast_rnn.SimpleRNN, "lstm": fast_rnn.LSTM, "gru": fast_rnn.GRU}[cell]
     if name == "torch":
@@ -165,6 +173,10 @@ def _contender(name, cell, x, y, args):
             "seqcore_no_xla": lambda: _keras_model(fast, args),
             "keras": lambda: _keras_model(plain, args),
         }[name]()
+        if name == "seqcore":
+            loop = loop_tuning.tune_training_loops(model, (x[: args.batch], y[: args.batch]), log=None,
+                                                   use_cache=False)
+            model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")  # a fresh optimizer
         train = _keras_trainer(model, x, y, args)
     # The first call traces (and compiles); the step loops' XLA setting is read then.
     recurrent_loops.JIT_COMPILE = name != "seqcore_no_xla"
@@ -172,7 +184,7 @@ def _contender(name, cell, x, y, args):
         train()
     finally:
         recurrent_loops.JIT_COMPILE = True
-    return train
+    return train, loop
 
 
 def _matmul_peak():
@@ -206,7 +218,9 @@ def run_case(cell, steps, contenders, args, peak):
     rows = args.batch * args.batches
     x = rng.normal(size=(rows, steps, args.features)).astype("float32")
     y = rng.normal(size=(rows, 1)).astype("float32")
-    trainers = {name: _contender(name, cell, x, y, args) for name in contenders}
+    trainers, loops = {}, {}
+    for name in contenders:
+        trainers[name], loops[name] = _contender(name, cell, x, y, args)
     seconds = {name: [] for name in trainers}
     peaks = []
     order = list(trainers)
@@ -222,6 +236,8 @@ def run_case(cell, steps, contenders, args, peak):
     flops = training_flops(cell, args.batch, steps, args.features, args.units)
     peak_median = statistics.median(peaks)
     result = {"cell": cell, "steps": steps, "flops_per_batch": flops, "peak_gflops": report.summary(peaks, 1), "contenders": {}}
+    if loops.get("seqcore"):
+        result["seqcore_training_loop"] = loops["seqcore"]
     for name, times in seconds.items():
         per_second = [args.batch * args.batches / t for t in times]
         gflops = statistics.median(per_second) / args.batch * flops / 1e9
@@ -248,6 +264,13 @@ def _ratio_cell(ratio):
     return "-" if ratio is None else f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
 
 
+def _loop_cell(choice):
+    if not choice:
+        return "-"
+    ms = choice["ms_per_step"]
+    return f"{choice['loop']} ({ms['seqcore']:.0f} vs {ms['keras']:.0f} ms)" if ms else choice["loop"]
+
+
 def readme_rows(result):
     """The README table rows of a result, one per cell and length."""
     env = {**result["environment"], "versions": {**result["environment"]["versions"], "torch": result["torch"]}}
@@ -264,7 +287,8 @@ def readme_rows(result):
             f"{report.row_prefix(env)} {result['settings']['threads']} | {case['cell']} | {case['steps']} "
             f"| {_number(speed('seqcore'))} | {_number(speed('keras'))} | {_number(speed('torch'))} "
             f"| {_ratio_cell(ratios.get('seqcore / keras'))} | {_ratio_cell(ratios.get('seqcore / torch'))} "
-            f"| {_ratio_cell(ratios.get('keras / torch'))} | {of_peak} | {case['peak_gflops']['median']:.0f} |"
+            f"| {_ratio_cell(ratios.get('keras / torch'))} | {of_peak} | {case['peak_gflops']['median']:.0f} "
+            f"| {_loop_cell(case.get('seqcore_training_loop'))} |"
         )
     return rows
 

@@ -55,6 +55,11 @@ def _in_xla_context():
 class _FastLoopMixin:
     """Replaces `keras.layers.RNN.inner_loop` by a whole-sequence loop when it can."""
 
+    #: Train with Keras' step loop although the fast loop could run: set by
+    #: `seqcore.loop_tuning` where Keras' loop measured faster on this machine.
+    #: Inference is unaffected; the setting is not saved with the layer.
+    train_with_keras_loop = False
+
     def cpu_path_blockers(self):
         """Why this layer runs Keras' own loop instead of the fast one (empty: it does not).
 
@@ -92,7 +97,7 @@ class _FastLoopMixin:
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        if self.cpu_path_blockers():
+        if self.cpu_path_blockers() or (training is True and self.train_with_keras_loop):
             return super().inner_loop(sequences, initial_state, mask=mask, training=training)
 
         cell = self.cell

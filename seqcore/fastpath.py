@@ -4,13 +4,14 @@ import keras
 import tensorflow as tf
 
 
-def _recurrent_layers(layer):
+def recurrent_layers(layer):
+    """Every recurrent layer in `layer` (itself included), a `Bidirectional`'s two directions apiece."""
     if isinstance(layer, keras.layers.Bidirectional):
         yield from (layer.forward_layer, layer.backward_layer)
     elif isinstance(layer, keras.layers.RNN):
         yield layer
     for child in getattr(layer, "layers", []):
-        yield from _recurrent_layers(child)
+        yield from recurrent_layers(child)
 
 
 def _blockers(layer):
@@ -67,7 +68,7 @@ def fast_path_report(model):
     """
     gpu = bool(tf.config.list_physical_devices("GPU"))
     rows = []
-    for layer in _recurrent_layers(model):
+    for layer in recurrent_layers(model):
         reasons = _blockers(layer)
         path, path_reasons = _path(layer, gpu and not reasons)
         rows.append(

@@ -18,6 +18,16 @@ PARTIAL_SUFFIX = ".partial"
 REQUIRED_FILES = ("model.keras", "config.json")
 
 
+def cache_root():
+    """Where seqcore caches what it built or measured: `$SEQCORE_CACHE`, else `~/.cache/seqcore`.
+
+    Example:
+
+    >>> # cache_root() / "training_loops.json"  ->  ~/.cache/seqcore/training_loops.json
+    """
+    return Path(os.environ.get("SEQCORE_CACHE") or Path.home() / ".cache" / "seqcore")
+
+
 def write_json(path, data):
     """Writes JSON atomically: a temporary file in the same folder, then a rename.
 

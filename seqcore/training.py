@@ -183,6 +183,8 @@ def run_training(
     prepare_model(model, distribution)
     if verbose and batch_size is not None:
         print(distribution.describe(batch_size), flush=True)
+    if not distributed:
+        _tune_training_loops(model, config, train_data, verbose)
     nan_guard = NanGuard()
     callbacks = [
         nan_guard,
@@ -219,6 +221,19 @@ def run_training(
         save_model_atomically(model, work / "model.keras")
     write_json(work / FIT_DONE, {"epochs": epochs})
     return _best_model(work)
+
+
+def _tune_training_loops(model, config, train_data, verbose):
+    """Trains with seqcore's or Keras' recurrent loop, whichever measures faster here (`seqcore.loop_tuning`)."""
+    from seqcore import loop_tuning
+
+    if not loop_tuning.tunable_layers(model):
+        return
+    batch = next(iter(train_data)) if loop_tuning.requested_loop() == "auto" else None
+    log = (lambda line: print(line, flush=True)) if verbose else None
+    choice = loop_tuning.tune_training_loops(model, batch, log=log)
+    if choice["source"] == "measured":
+        _compile(model, config)  # a fresh optimizer: the timed steps leave no trace
 
 
 def _ema_momentum(config):

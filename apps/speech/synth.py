@@ -30,6 +30,7 @@ import numpy as np
 
 from seqcore.audio import fit_length, resample
 from seqcore.errors import SeqcoreError
+from seqcore.runs import cache_root
 
 KEYWORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 ENGINES = ("espeak-ng", "flite", "festival")
@@ -251,11 +252,6 @@ def synthesize(words, out, *, sample_rate=16000, clip_seconds=1.0, overwrite=Fal
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return out
-
-
-def cache_root():
-    """Where built data is cached: `$SEQCORE_CACHE`, else `~/.cache/seqcore`."""
-    return Path(os.environ.get("SEQCORE_CACHE") or Path.home() / ".cache" / "seqcore")
 
 
 #: espeak-ng variants of the built-in keyword set (the `synth` command uses all of them).
