@@ -229,7 +229,9 @@ def _tune_training_loops(model, config, train_data, verbose):
 
     if not loop_tuning.tunable_layers(model):
         return
-    batch = next(iter(train_data)) if loop_tuning.requested_loop() == "auto" else None
+    batch = None
+    if loop_tuning.requested_loop() == "auto":
+        batch = next(iter(model.preprocess_dataset(train_data)))  # as `fit` feeds the model
     log = (lambda line: print(line, flush=True)) if verbose else None
     choice = loop_tuning.tune_training_loops(model, batch, log=log)
     if choice["source"] == "measured":

@@ -132,12 +132,17 @@ def test_plain_keras_layers_have_nothing_to_tune(auto):
     assert not auto.exists()
 
 
-def test_training_measures_the_loops_and_reports_the_choice(auto, tmp_path, capsys):
+def test_training_measures_the_loops_on_preprocessed_batches_and_reports_the_choice(auto, tmp_path, capsys):
     features, labels = _batch()
-    data = tf.data.Dataset.from_tensor_slices((features, labels)).batch(4)
+    raw = features.reshape(len(features), -1)  # the preprocessor makes the (steps, features) frames
+    data = tf.data.Dataset.from_tensor_slices((raw, labels)).batch(4)
     run = RunDir(tmp_path / "run")
     run.start()
-    build = lambda: SequenceClassifier(RecurrentBackbone(cell="gru", units=4, num_features=3), ["a", "b"])
+
+    def build():
+        backbone = RecurrentBackbone(cell="gru", units=4, num_features=3)
+        return SequenceClassifier(backbone, ["a", "b"], preprocessor=keras.layers.Reshape((5, 3)))
+
     run_training(run, {"task": "test"}, build, data, data, epochs=1, seed=0, verbose=2)
     assert "Training loop: " in capsys.readouterr().out
     assert len(json.loads(auto.read_text())) == 1
