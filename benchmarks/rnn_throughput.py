@@ -228,6 +228,8 @@ def run_case(cell, steps, contenders, args, peak):
     for _ in range(args.rounds):
         random.shuffle(order)
         for name in order:
+            # Let the previous contender's worker threads (OpenMP spins for a while) go idle.
+            time.sleep(args.pause)
             started, cpu_started = time.perf_counter(), time.process_time()
             trainers[name]()
             seconds[name].append(time.perf_counter() - started)
@@ -317,6 +319,8 @@ def main():
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--batches", type=int, default=16, help="Training batches per contender per round.")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pause", type=float, default=1.0,
+                        help="Seconds of idle before each contender's turn (lets busy-waiting threads sleep).")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="Threads for TensorFlow (intra- and inter-op) and PyTorch; default: one per core.")
     parser.add_argument("--no-readme", action="store_true", help="Do not append to benchmarks/README.md.")
