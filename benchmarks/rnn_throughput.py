@@ -19,7 +19,8 @@ one-unit Dense head, MSE loss, Adam) with each contender:
   (`pip install -e ".[bench]"`).
 
 The contenders run in one process, interleaved: every round trains each of
-them (in a shuffled order) for `--batches` batches of random data. Reported
+them (in a shuffled order, after `--pause` idle seconds, so that no thread
+of the previous turn still spins) for `--batches` batches of random data. Reported
 per contender: sequences per second (median, min and max over the rounds),
 achieved GFLOP/s (matmul FLOPs of forward + backward: 3 x the forward's
 2 * batch * steps * (features + units) * gates * units) and that as a
