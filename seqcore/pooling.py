@@ -64,6 +64,8 @@ class SequencePooling(keras.layers.Layer):
             )
 
     def call(self, inputs, mask=None):
+        if mask is None and self.mode == "last":
+            return self._last(inputs, None)  # every step is valid: no lengths, no gather
         if mask is None:
             mask = ops.ones(ops.shape(inputs)[:2], dtype="bool")
         mask = ops.cast(mask, "bool")
@@ -84,11 +86,14 @@ class SequencePooling(keras.layers.Layer):
         return ops.where(has_steps, pooled, ops.zeros_like(pooled))
 
     def _last(self, inputs, mask):
-        lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
-        last_index = ops.maximum(lengths - 1, 0)
-        forward_last = ops.take_along_axis(
-            inputs, ops.reshape(last_index, (-1, 1, 1)), axis=1
-        )[:, 0, :]
+        if mask is None:
+            forward_last = inputs[:, -1, :]
+        else:
+            lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
+            last_index = ops.maximum(lengths - 1, 0)
+            forward_last = ops.take_along_axis(
+                inputs, ops.reshape(last_index, (-1, 1, 1)), axis=1
+            )[:, 0, :]
         if not self.backward_units:
             return forward_last
         split = ops.shape(inputs)[-1] - self.backward_units

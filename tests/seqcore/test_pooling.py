@@ -39,6 +39,14 @@ def test_no_mask_means_every_step_counts():
     np.testing.assert_allclose(SequencePooling("mean")(X), X.mean(axis=1))
 
 
+@pytest.mark.parametrize("backward_units", [0, 2])
+def test_last_without_a_mask_reads_the_last_step(backward_units):
+    pooled = SequencePooling("last", backward_units=backward_units)(X)
+    everywhere = SequencePooling("last", backward_units=backward_units)(X, mask=np.ones((2, 3), bool))
+    np.testing.assert_array_equal(pooled, everywhere)
+    np.testing.assert_array_equal(pooled[:, : 4 - backward_units], X[:, -1, : 4 - backward_units])
+
+
 def test_unknown_mode_lists_valid_ones():
     with pytest.raises(ValueError, match="expected one of last, mean, max, attention; received: 'sum'"):
         SequencePooling("sum")
