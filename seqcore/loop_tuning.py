@@ -182,7 +182,8 @@ def tune_training_loops(model, batch, log=print, use_cache=True):
     use_training_loop(model, choice["loop"])
     if log and choice["ms_per_step"]:
         figures = ", ".join(f"{loop} {value:g} ms" for loop, value in choice["ms_per_step"].items())
-        log(f"Training loop: {choice['loop']} ({choice['source']} per step: {figures})")
+        when = "measured now" if choice["source"] == "measured" else "measured earlier on this machine"
+        log(f"Training loop: {choice['loop']} ({when}: {figures} per step)")
     return choice
 
 

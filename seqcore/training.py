@@ -3,8 +3,9 @@
 `run_training` seeds everything, writes the resolved configuration, trains
 with Keras' own progress bars and callbacks (early stopping, best
 checkpoint, backup for resuming, CSV history, TensorBoard, NaN guard, and
-the weights' moving average where `training.ema` asks for it) and returns
-the best model. `finish_run` writes the metrics and moves the run
+the weights' moving average where `training.ema` asks for it), on the
+recurrent training loop measured faster on this machine
+(`seqcore.loop_tuning`), and returns the best model. `finish_run` writes the metrics and moves the run
 into place.
 """
 

@@ -83,7 +83,7 @@ def test_the_choice_is_measured_once_then_read_from_the_cache(auto, monkeypatch)
     choice = loop_tuning.tune_training_loops(_model(), _batch(), log=lines.append)
     assert choice["source"] == "measured" and choice["loop"] in loop_tuning.LOOPS
     assert choice["loop"] == min(choice["ms_per_step"], key=choice["ms_per_step"].get)
-    assert lines[-1].startswith(f"Training loop: {choice['loop']} (measured")
+    assert lines[-1].startswith(f"Training loop: {choice['loop']} (measured now: ")
     assert list(json.loads(auto.read_text()).values()) == [
         {"loop": choice["loop"], "ms_per_step": choice["ms_per_step"]}
     ]
