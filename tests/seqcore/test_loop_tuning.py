@@ -82,7 +82,7 @@ def test_the_choice_is_measured_once_then_read_from_the_cache(auto, monkeypatch)
     lines = []
     choice = loop_tuning.tune_training_loops(_model(), _batch(), log=lines.append)
     assert choice["source"] == "measured" and choice["loop"] in loop_tuning.LOOPS
-    assert choice["loop"] == min(choice["ms_per_step"], key=choice["ms_per_step"].get)
+    assert choice["loop"] == loop_tuning.faster_loop(choice["ms_per_step"])
     assert lines[-1].startswith(f"Training loop: {choice['loop']} (measured now: ")
     assert list(json.loads(auto.read_text()).values()) == [
         {"loop": choice["loop"], "ms_per_step": choice["ms_per_step"]}
@@ -108,6 +108,14 @@ def test_an_unreadable_cache_is_measured_again_and_rewritten(auto):
     choice = loop_tuning.tune_training_loops(_model(), _batch(), log=None)
     assert choice["source"] == "measured"
     assert len(json.loads(auto.read_text())) == 1
+
+
+@pytest.mark.parametrize(
+    "seqcore_ms, keras_ms, expected",
+    [(10.0, 12.0, "seqcore"), (10.0, 9.6, "seqcore"), (10.0, 9.5, "keras"), (10.0, 6.0, "keras")],
+)
+def test_keras_loop_is_chosen_only_when_clearly_faster(seqcore_ms, keras_ms, expected):
+    assert loop_tuning.faster_loop({"seqcore": seqcore_ms, "keras": keras_ms}) == expected
 
 
 @pytest.mark.parametrize("loop", loop_tuning.LOOPS)
