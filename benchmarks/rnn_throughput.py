@@ -63,7 +63,8 @@ INTRO = """`python benchmarks/rnn_throughput.py` trains one recurrent layer (128
 each contender, interleaved in one process: `seqcore` is the `RecurrentBackbone`
 (seqcore.fast_rnn layers), `keras` the plain `keras.layers` layer, both trained
 with `fit`; `torch` is `torch.nn` with Adam, `set_flush_denormal(True)` and as many
-threads as TensorFlow. seq/s are medians over the rounds; ratios the median
+threads as TensorFlow; 15 rounds of 8 batches each since 2026-12-02 (earlier
+rows: 5 of 16). seq/s are medians over the rounds; ratios the median
 (min-max) of per-round ratios; "of peak" the achieved matmul GFLOP/s over the
 `tf.matmul` 2048^3 float32 peak measured in the same rounds. Bars: seqcore /
 keras >= 0.95 and seqcore / torch >= 1.25 for LSTM and GRU. Load is the 1-minute
@@ -318,8 +319,10 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--units", type=int, default=128)
-    parser.add_argument("--batches", type=int, default=16, help="Training batches per contender per round.")
-    parser.add_argument("--rounds", type=int, default=5)
+    # Many short rounds: on a shared machine, speed changes within seconds,
+    # and the median of per-round ratios needs many rounds to settle.
+    parser.add_argument("--batches", type=int, default=8, help="Training batches per contender per round.")
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--pause", type=float, default=1.0,
                         help="Seconds of idle before each contender's turn (lets busy-waiting threads sleep).")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
