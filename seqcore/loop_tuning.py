@@ -23,6 +23,7 @@ Example:
 
 import json
 import os
+import platform
 import statistics
 import time
 
@@ -89,8 +90,6 @@ def _machine():
                     return f"{os.cpu_count()} cores, {line.split(':', 1)[1].strip()}"
     except OSError:
         pass
-    import platform
-
     return f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}"
 
 
