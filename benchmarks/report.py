@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from seqcore.machine import machine
+
 README = Path(__file__).with_name("README.md")
 
 
@@ -54,19 +56,6 @@ def interleaved(contenders, rounds, seed=0):
 def ratio(numerators, denominators):
     """Median (min, max) of per-round ratios of two equally long lists."""
     return summary([a / b for a, b in zip(numerators, denominators)], digits=3)
-
-
-def machine():
-    """Cores and CPU model, e.g. '2 cores, Intel(R) Xeon(R) Processor'."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}"
 
 
 def versions():

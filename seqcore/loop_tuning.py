@@ -23,7 +23,6 @@ Example:
 
 import json
 import os
-import platform
 import statistics
 import time
 
@@ -32,6 +31,7 @@ import tensorflow as tf
 
 from seqcore.errors import SeqcoreError
 from seqcore.fastpath import recurrent_layers
+from seqcore.machine import machine
 from seqcore.runs import cache_root, read_json, write_json
 
 LOOPS = ("seqcore", "keras")
@@ -82,17 +82,6 @@ def use_training_loop(model, loop):
     model.train_function = None
 
 
-def _machine():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as file:
-            for line in file:
-                if line.startswith("model name"):
-                    return f"{os.cpu_count()} cores, {line.split(':', 1)[1].strip()}"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}"
-
-
 def cache_key(model, batch):
     """What the measurement depends on: machine, versions, recurrent layers and batch shapes."""
     layers = [
@@ -100,7 +89,7 @@ def cache_key(model, batch):
         for layer in tunable_layers(model)
     ]
     shapes = [list(tensor.shape) for tensor in tf.nest.flatten(batch)]
-    return json.dumps([_machine(), tf.__version__, keras.__version__, layers, shapes])
+    return json.dumps([machine(), tf.__version__, keras.__version__, layers, shapes])
 
 
 def measure_training_loops(model, batch, rounds=7, steps=3):
@@ -129,9 +118,7 @@ def measure_training_loops(model, batch, rounds=7, steps=3):
             functions[loop] = model.train_function
         for index in range(rounds):
             for loop in LOOPS if index % 2 == 0 else LOOPS[::-1]:
-                for layer in tunable_layers(model):
-                    layer.train_with_keras_loop = loop == "keras"
-                model.train_function = functions[loop]
+                model.train_function = functions[loop]  # traced with that loop above
                 started = time.perf_counter()
                 for _ in range(steps):
                     model.train_on_batch(*batch)
