@@ -154,3 +154,15 @@ def test_training_measures_the_loops_on_preprocessed_batches_and_reports_the_cho
     run_training(run, {"task": "test"}, build, data, data, epochs=1, seed=0, verbose=2)
     assert "Training loop: " in capsys.readouterr().out
     assert len(json.loads(auto.read_text())) == 1
+
+
+def test_training_refuses_an_unknown_loop_before_fitting(monkeypatch, tmp_path):
+    monkeypatch.setenv(loop_tuning.ENV, "fastest")
+    features, labels = _batch()
+    data = tf.data.Dataset.from_tensor_slices((features, labels)).batch(4)
+    run = RunDir(tmp_path / "run")
+    run.start()
+    build = lambda: SequenceClassifier(RecurrentBackbone(cell="gru", units=4, num_features=3), ["a", "b"])
+    with pytest.raises(SeqcoreError, match="SEQCORE_TRAINING_LOOP is not a training loop"):
+        run_training(run, {"task": "test"}, build, data, data, epochs=1, seed=0, verbose=0)
+    assert not (run.work / "history.csv").exists()
