@@ -134,7 +134,9 @@ def run_training(
         config: the resolved configuration, written to `config.json`;
             `config["training"]["ema"]`, when set, is the momentum of an
             exponential moving average of the weights that validation, the
-            best checkpoint and early stopping use (`keras.callbacks.SwapEMAWeights`).
+            best checkpoint and early stopping use (`keras.callbacks.SwapEMAWeights`);
+            it is lowered where the average would span more than a tenth of
+            the planned steps (`EMA_MAX_SPAN`).
         build_model: callable returning an uncompiled `seqcore.task.Task`.
         train_data: batched `tf.data.Dataset` of (raw inputs, targets).
         validation_data: the same for validation.
@@ -177,15 +179,20 @@ def run_training(
     else:
         model = build_model()
         save_model_atomically(model, work / INITIAL_MODEL)
+    steps = _planned_steps(train_data, epochs)
+    ema = _ema_momentum(config, steps)
+    if verbose and ema and ema < _ema_momentum(config):
+        print(f"Averaging the weights with momentum {ema:.4f} instead of {_ema_momentum(config):g}, "
+              f"so that the average spans at most a tenth of this run's {steps} steps", flush=True)
     with distribution.scope():
         if model is None or distributed:  # variables made in the scope are distributed
             model = load_model(work / INITIAL_MODEL, compile=False)
-        _compile(model, config)
+        _compile(model, config, ema)
     prepare_model(model, distribution)
     if verbose and batch_size is not None:
         print(distribution.describe(batch_size), flush=True)
     if not distributed:
-        _tune_training_loops(model, config, train_data, verbose)
+        _tune_training_loops(model, config, ema, train_data, verbose)
     nan_guard = NanGuard()
     callbacks = [
         nan_guard,
@@ -195,7 +202,7 @@ def run_training(
         ResumableBackup(str(work / "backup"), save_freq=backup_every),
         # After the backup (which keeps the raw weights), before the checkpoint
         # and early stopping (which judge the averaged ones).
-        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if _ema_momentum(config) else []),
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []),
         BestModelCheckpoint(work / "model.keras", monitor=monitor, mode=mode),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience),
         keras.callbacks.TensorBoard(str(work / "logs"), write_graph=False),
@@ -224,7 +231,7 @@ def run_training(
     return _best_model(work)
 
 
-def _tune_training_loops(model, config, train_data, verbose):
+def _tune_training_loops(model, config, ema, train_data, verbose):
     """Trains with seqcore's or Keras' recurrent loop, whichever measures faster here (`seqcore.loop_tuning`)."""
     from seqcore import loop_tuning
 
@@ -236,22 +243,44 @@ def _tune_training_loops(model, config, train_data, verbose):
     log = (lambda line: print(line, flush=True)) if verbose else None
     choice = loop_tuning.tune_training_loops(model, batch, log=log)
     if choice["source"] == "measured":
-        _compile(model, config)  # a fresh optimizer: the timed steps leave no trace
+        _compile(model, config, ema)  # a fresh optimizer: the timed steps leave no trace
 
 
-def _ema_momentum(config):
-    return float(config.get("training", {}).get("ema") or 0.0)
+#: The weights' moving average spans (1 / (1 - momentum) steps) at most this
+#: share of a run's planned steps, so a short run does not keep mostly its
+#: first, untrained weights.
+EMA_MAX_SPAN = 0.1
 
 
-def _compile(model, config):
+def _planned_steps(train_data, epochs):
+    """Training steps the run plans, or None where the dataset's length is unknown (streamed)."""
+    batches = int(train_data.cardinality())
+    return batches * epochs if batches > 0 else None
+
+
+def _ema_momentum(config, steps=None):
+    """`training.ema`, lowered where its span would exceed `EMA_MAX_SPAN` of `steps`.
+
+    Example:
+
+    >>> config = {"training": {"ema": 0.995}}
+    >>> _ema_momentum(config, steps=2400), round(_ema_momentum(config, steps=600), 4)
+    (0.995, 0.9833)
+    """
+    momentum = float(config.get("training", {}).get("ema") or 0.0)
+    if momentum and steps:
+        momentum = min(momentum, max(0.0, 1.0 - 1.0 / (EMA_MAX_SPAN * steps)))
+    return momentum
+
+
+def _compile(model, config, momentum=0.0):
     """The task's own `compile()`, with loss scaling when the backbone computes in float16.
 
-    With `training.ema` set (a momentum such as 0.995), the optimizer also
-    keeps an exponential moving average of the weights (Polyak averaging);
+    With a `momentum` (such as 0.995), the optimizer also keeps an
+    exponential moving average of the weights (Polyak averaging);
     `run_training` validates and checkpoints that average.
     """
     model.compile()
-    momentum = _ema_momentum(config)
     if momentum:
         optimizer = model.optimizer
         model.compile(optimizer=type(optimizer).from_config(

@@ -15,7 +15,7 @@ from seqcore.backbone import RecurrentBackbone
 from seqcore.classifier import SequenceClassifier
 from seqcore.errors import SeqcoreError
 from seqcore.runs import RunDir
-from seqcore.training import discard_on_error, finish_run, run_training
+from seqcore.training import _ema_momentum, discard_on_error, finish_run, run_training
 
 SCRIPT = Path(__file__).with_name("train_script.py")
 
@@ -79,6 +79,23 @@ def test_weight_averaging_validates_and_saves_the_averaged_weights(tmp_path):
     difference = max(np.max(np.abs(a - b)) for a, b in zip(plain.get_weights(), averaged.get_weights()))
     assert difference > 1e-4
     assert averaged.optimizer.use_ema is False  # a loaded model compiles with the task's defaults
+
+
+def test_weight_averaging_spans_at_most_a_tenth_of_the_run(tmp_path, capsys):
+    config = {"training": {"ema": 0.995}}
+    assert _ema_momentum(config) == _ema_momentum(config, steps=2000) == 0.995  # span 200 steps fits
+    assert _ema_momentum(config, steps=600) == pytest.approx(1 - 1 / 60)
+    assert _ema_momentum(config, steps=8) == 0.0  # too short to average at all
+    assert _ema_momentum({}, steps=600) == 0.0
+    # A short run says what it uses: 8 batches x 3 epochs, so 0.9 (a span of 10 steps) becomes 1 - 1/2.4.
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(32, 4, 2)).astype("float32")
+    labels = (features[:, 0, 0] > 0).astype("int32")
+    run = RunDir(tmp_path / "run")
+    run.start()
+    run_training(run, {"task": "test", "training": {"ema": 0.9}}, _build, _data(features, labels),
+                 _data(features, labels), epochs=3, seed=0, verbose=2)
+    assert "momentum 0.5833 instead of 0.9" in capsys.readouterr().out
 
 
 def test_nan_loss_stops_with_a_clear_error_and_leaves_nothing(tmp_path):
