@@ -10,9 +10,8 @@
 Prints one JSON object. Run from the repository root:
 
     python benchmarks/speech_quality.py [--fsdd ../shared/data/fsdd/recordings] [--speakers george,...]
-    python benchmarks/speech_quality.py --skip-synthetic --synthetic-voices   # rotations trained with TTS voices added
-    python benchmarks/speech_quality.py --skip-synthetic --synthetic-voices --units 128 --conv-filters 48,96
-    python benchmarks/speech_quality.py --skip-synthetic --ema 0.995   # weights averaged while training
+    python benchmarks/speech_quality.py --skip-synthetic --no-synthetic-voices   # recordings only
+    python benchmarks/speech_quality.py --skip-synthetic --units 96 --conv-filters 32,64 --ema 0 --no-synthetic-voices   # the earlier default
 """
 
 import argparse
@@ -29,8 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def describe(config, default=True):
-    """One line naming the model the rotations trained (the default, or the default widened)."""
+def describe(config, flags):
+    """One line naming the model the rotations trained: the default, or the default with `flags`."""
     features, front, backbone = config["features"], config["front_end"], config["backbone"]
     inputs = (f"{features['num_mfccs']} MFCCs" if features["features"] == "mfcc"
               else f"{features['num_mel_bins']} log-mels")
@@ -40,8 +39,10 @@ def describe(config, default=True):
     warp = f", VTLP {front['freq_warp']:g}" if front.get("freq_warp") else ""
     training = config["training"]
     ema = f", weights averaged (EMA {training['ema']:g})" if training.get("ema") else ""
-    return (f"{'default' if default else 'widened default'} (CRNN: conv blocks {conv} over {inputs} at {rate}, "
-            f"{recurrent.upper()}, {backbone.get('pooling')} pooling{warp}{ema}, {training['epochs']} epochs)")
+    voices = ", TTS voices in training" if config["data"]["synthetic"] else ", recordings only"
+    return (f"default{' with ' + ' '.join(flags) if flags else ''} (CRNN: conv blocks {conv} over {inputs} "
+            f"at {rate}, {recurrent.upper()}, {backbone.get('pooling')} pooling{warp}{ema}{voices}, "
+            f"{training['epochs']} epochs)")
 
 
 def main():
@@ -50,13 +51,14 @@ def main():
     parser.add_argument("--speakers", help="Comma-separated speakers to rotate (default: all).")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--skip-synthetic", action="store_true")
-    parser.add_argument("--synthetic-voices", action="store_true",
-                        help="Train each rotation with `train --synthetic-voices` (TTS voices added "
-                        "to the training split only).")
+    parser.add_argument("--no-synthetic-voices", action="store_true",
+                        help="Train each rotation with `train --no-synthetic-voices` (recordings only; "
+                        "by default TTS voices join the training split, as `train` does).")
     parser.add_argument("--units", type=int, help="Recurrent units of the rotations' model (default: the app's).")
     parser.add_argument("--conv-filters", help="Comma-separated conv filters of the rotations' model, e.g. 48,96.")
-    parser.add_argument("--ema", type=float, default=0.0,
-                        help="Train the rotations with `train --ema` (moving average of the weights; 0: off).")
+    parser.add_argument("--ema", type=float,
+                        help="Train the rotations with `train --ema` (moving average of the weights; "
+                        "0: off; default: the app's).")
     parser.add_argument("--skip-fsdd", action="store_true")
     parser.add_argument("--work", help="Folder for runs and synthesized clips (default: a temporary one).")
     args = parser.parse_args()
@@ -65,6 +67,7 @@ def main():
     import tensorflow as tf
 
     from apps.speech import commands, data
+    from apps.speech.synth import installed_engines
 
     fsdd = Path(args.fsdd)
     if not fsdd.is_dir():
@@ -76,20 +79,27 @@ def main():
     report = {
         "benchmark": "speech_quality",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "tensorflow": tf.__version__, "keras": keras.__version__},
+                    "tensorflow": tf.__version__, "keras": keras.__version__,
+                    "tts_engines": installed_engines()},
         "data": {"fsdd": str(fsdd), "clips": len(clips.labels), "speakers": sorted(set(clips.speakers))},
     }
+    flags = [f"--{name.replace('_', '-')} {value}" for name, value in
+             (("units", args.units), ("conv_filters", args.conv_filters), ("ema", args.ema)) if value is not None]
+    flags += ["--no-synthetic-voices"] if args.no_synthetic_voices else []
     if not args.skip_fsdd:
         rotations = {}
         for speaker in speakers:
             model = {"units": args.units} if args.units else {}
             if args.conv_filters:
                 model["conv_filters"] = [int(f) for f in args.conv_filters.split(",")]
+            if args.ema is not None:
+                model["ema"] = args.ema
             config = commands.resolve_config(data=str(fsdd), test_speakers=[speaker], epochs=args.epochs,
-                                             synthetic=args.synthetic_voices, ema=args.ema, **model)
+                                             synthetic=False if args.no_synthetic_voices else "auto", **model)
             started = time.time()
-            _, metrics = commands.train(config, out=work / f"fsdd-{speaker}", overwrite=True,
-                                        verbose=0, clips=clips)
+            run, metrics = commands.train(config, out=work / f"fsdd-{speaker}", overwrite=True,
+                                          verbose=0, clips=clips)
+            config = json.loads((run / "config.json").read_text())  # as resolved, TTS voices included
             rotations[speaker] = {
                 "accuracy": round(metrics["test"]["accuracy"], 4),
                 "worst_class_recall": round(min(c["recall"] for c in metrics["test"]["per_class"].values()), 4),
@@ -99,8 +109,7 @@ def main():
             print(json.dumps({speaker: rotations[speaker]}), file=sys.stderr, flush=True)
         accuracies = [r["accuracy"] for r in rotations.values()]
         report["fsdd_cross_speaker"] = {
-            "model": (describe(config, default=not (args.units or args.conv_filters))
-                      + (" + TTS voices in training" if args.synthetic_voices else "")),
+            "model": describe(config, flags),
             "config": {key: config[key] for key in ("features", "front_end", "backbone", "head", "augment", "training")},
             "rotations": rotations,
             "mean_accuracy": round(sum(accuracies) / len(accuracies), 4),

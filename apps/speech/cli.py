@@ -56,9 +56,11 @@ def cli():
               "or become _unknown_ with --unknown.")
 @click.option("--unknown", is_flag=True, help="Add an _unknown_ class of the non-keyword labels.")
 @click.option("--silence", is_flag=True, help="Add a _silence_ class of generated noise and silence.")
-@click.option("--synthetic-voices", is_flag=True,
-              help="Add every installed text-to-speech voice saying each class's word (digits as "
-              "words) to the training split; validation and test stay real recordings.")
+@click.option("--synthetic-voices/--no-synthetic-voices", default=None,
+              help="Add every installed text-to-speech voice saying each class's word (digits 0-9 as "
+              "words) to the training split; validation and test stay real recordings. Default: on "
+              "for recordings whose labels are all words or digits, where an engine is installed; "
+              "off for the built-in keywords, synth's folders and tfrecord: shards.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), help="Model sample rate in Hz "
               "(default: the data's own rate; other rates are resampled).")
 @click.option("--clip-seconds", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
@@ -70,7 +72,7 @@ def cli():
 @click.option("--mfccs", type=click.IntRange(min=1), default=13, show_default=True, help="MFCC coefficients kept.")
 @click.option("--front-end", type=click.Choice(["conv", "none"]), default="conv", show_default=True,
               help="conv: convolution blocks before the recurrent layers (CRNN); none: recurrent only.")
-@click.option("--conv-filters", callback=_integers, default="32,64", show_default=True,
+@click.option("--conv-filters", callback=_integers, default="48,96", show_default=True,
               help="Filters of each convolution block.")
 @click.option("--augment/--no-augment", default=True, show_default=True,
               help="Speed perturbation, time shift and background noise mixing while training.")
@@ -89,8 +91,11 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sy
 
     With no --data it trains on the built-in keyword set (yes, no, up, down,
     left, right, on, off, stop, go), synthesized offline on first use. The
-    default model is a CRNN: two convolution blocks (32, 64 filters) over 13
-    MFCCs, then a 96-unit bidirectional GRU with mean pooling.
+    default model is a CRNN: two convolution blocks (48, 96 filters) over 13
+    MFCCs, then a 128-unit bidirectional GRU with mean pooling, and keeps a
+    moving average of its weights (--ema). On recordings labelled with words
+    or digits, the installed text-to-speech voices join the training split
+    (--synthetic-voices).
     """
     from apps.speech import commands
 
@@ -98,7 +103,8 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sy
 
     config = commands.resolve_config(
         data=data, pattern=pattern, split_by=split_by, test_speakers=test_speakers,
-        keywords=keywords, unknown=unknown, silence=silence, synthetic=synthetic_voices,
+        keywords=keywords, unknown=unknown, silence=silence,
+        synthetic="auto" if synthetic_voices is None else synthetic_voices,
         sample_rate=sample_rate,
         clip_seconds=clip_seconds, features=features, frame_ms=frame_ms, hop_ms=hop_ms,
         num_mel_bins=mel_bins, num_mfccs=mfccs, front_end=front_end, conv_filters=conv_filters,
@@ -116,6 +122,7 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sy
 
 
 _set_default(train, "patience", 6)
+_set_default(train, "ema", 0.995)  # commands.DEFAULT_EMA, without importing NumPy at start-up
 
 
 @cli.command()

@@ -16,10 +16,12 @@ TASK = "speech"
 DEFAULT_BACKBONE = "gru"
 #: Backbone settings of this task that a preset or an option may override.
 BACKBONE_DEFAULTS = {"pooling": "mean"}
-DEFAULT_CONV_FILTERS = (32, 64)
-#: Recurrent settings of the default model (the `gru` preset widened: a 96-unit
+DEFAULT_CONV_FILTERS = (48, 96)
+#: Recurrent settings of the default model (the `gru` preset widened: a 128-unit
 #: bidirectional GRU), used when the default backbone is not given them.
-DEFAULT_RECURRENT = {"units": 96, "bidirectional": True}
+DEFAULT_RECURRENT = {"units": 128, "bidirectional": True}
+#: Momentum of the weights' moving average that the default model validates and keeps.
+DEFAULT_EMA = 0.995
 
 
 def resolve_config(
@@ -32,7 +34,7 @@ def resolve_config(
     keywords=None,
     unknown=False,
     silence=False,
-    synthetic=False,
+    synthetic="auto",
     sample_rate=None,
     clip_seconds=1.0,
     features="mfcc",
@@ -61,12 +63,14 @@ def resolve_config(
     batch_size=64,
     seed=0,
     patience=6,
-    ema=0.0,
+    ema=DEFAULT_EMA,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
-    `sample_rate=None` means the source's own rate; `train` writes the
-    resolved rate into the run's configuration.
+    `sample_rate=None` means the source's own rate, and `synthetic="auto"`
+    adds text-to-speech voices where `speech_data.synthetic_voices_apply`
+    says they fit the data; `train` writes the resolved values into the
+    run's configuration.
 
     Example:
 
@@ -76,12 +80,23 @@ def resolve_config(
     if backbone == DEFAULT_BACKBONE:
         units = DEFAULT_RECURRENT["units"] if units is None else units
         bidirectional = DEFAULT_RECURRENT["bidirectional"] if bidirectional is None else bidirectional
-    if synthetic and (data or speech_data.DEFAULT_SOURCE) == speech_data.DEFAULT_SOURCE:
-        raise SeqcoreError("--synthetic-voices adds voices to recorded data; expected --data with "
-                           "recordings, received the built-in keywords, which are synthetic already")
     from seqcore.tfrecords import is_tfrecord_source
 
-    if synthetic and is_tfrecord_source(data):
+    if synthetic != "auto" and synthetic not in (True, False):
+        raise SeqcoreError(f"unknown synthetic setting {synthetic!r}; expected auto, True or False")
+    synthetic = synthetic if synthetic == "auto" else bool(synthetic)
+    builtin = (data or speech_data.DEFAULT_SOURCE) == speech_data.DEFAULT_SOURCE
+    synthesized = not builtin and not is_tfrecord_source(data) and (Path(data) / "synth.json").is_file()
+    if synthetic == "auto" and (builtin or synthesized or is_tfrecord_source(data)):
+        synthetic = False  # synthetic already (built-in or `synth`'s folder), or streamed
+    if synthetic is True and builtin:
+        raise SeqcoreError("--synthetic-voices adds voices to recorded data; expected --data with "
+                           "recordings, received the built-in keywords, which are synthetic already")
+    if synthetic is True and synthesized:
+        raise SeqcoreError(f"--synthetic-voices adds voices to recorded data; expected --data with "
+                           f"recordings, received {data}, which `synth` wrote (its test voices would "
+                           "be heard in training)")
+    if synthetic is True and is_tfrecord_source(data):
         raise SeqcoreError("--synthetic-voices adds voices while loading recordings; expected a folder "
                            "of recordings, received TFRecord shards")
     if front_end not in ("conv", "none"):
@@ -113,7 +128,7 @@ def resolve_config(
             "keywords": list(keywords) if keywords else None,
             "unknown": bool(unknown),
             "silence": bool(silence),
-            "synthetic": bool(synthetic),
+            "synthetic": synthetic,
         },
         "features": {
             "sample_rate": sample_rate,
@@ -323,8 +338,8 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         clip_seconds = shards.clip_samples / shards.sample_rate
     else:
         splits = load_splits(config, clips=clips)
-        if config["data"].get("synthetic"):
-            splits = speech_data.add_synthetic_voices(splits)
+        splits, synthetic = _with_synthetic_voices(splits, config["data"].get("synthetic", False), verbose)
+        config = {**config, "data": {**config["data"], "synthetic": synthetic}}
         counts = {name: len(getattr(splits, f"{name}_labels")) for name in ("train", "validation", "test")}
         clip_seconds = config["features"]["clip_seconds"]
     config = {
@@ -376,6 +391,35 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             "train_seconds": train_seconds,
         }
         return finish_run(run, metrics), metrics
+
+
+def _with_synthetic_voices(splits, synthetic, verbose):
+    """The splits with text-to-speech voices in training where `synthetic` (or "auto") asks.
+
+    "auto" adds them where `speech_data.synthetic_voices_apply` says they
+    fit, and carries on without them, saying why, where they do not or the
+    engines fail; an explicit True fails loudly instead.
+
+    Returns:
+        `(splits, synthetic)`, with `synthetic` settled to True or False.
+    """
+    say = (lambda line: print(line, flush=True)) if verbose else (lambda line: None)
+    if synthetic == "auto":
+        reason = speech_data.synthetic_voices_apply(splits.class_names, explain=True)
+        if reason:
+            say(f"No text-to-speech voices added: {reason}")
+            return splits, False
+    elif not synthetic:
+        return splits, False
+    say("Adding every installed text-to-speech voice saying each class's word to the training "
+        "split (synthesized on first use; --no-synthetic-voices: recordings only)")
+    try:
+        return speech_data.add_synthetic_voices(splits), True
+    except SeqcoreError as error:
+        if synthetic is True:
+            raise
+        say(f"No text-to-speech voices added: {error}")
+        return splits, False
 
 
 def classification_report(model, audio, labels):

@@ -626,6 +626,41 @@ def spoken_word(label):
     return label.lower()
 
 
+def synthetic_voices_apply(class_names, explain=False):
+    """Whether `train` adds text-to-speech voices by default (`--synthetic-voices` auto).
+
+    Yes where a text-to-speech engine is installed and every class other
+    than `_silence_` and `_unknown_` is a digit 0-9 or a word an engine can
+    say (letters and apostrophes). Labels such as `cmd_1` or `dog-bark`
+    name something other than the spoken word, so they get none.
+
+    Args:
+        class_names: the classes of the recordings.
+        explain: return the reason they do not apply (empty when they do)
+            instead of a bool.
+
+    Example:
+
+    >>> synthetic_voices_apply(["cmd_1", "cmd_2"])
+    False
+    >>> synthetic_voices_apply(["cmd_1", "cmd_2"], explain=True)
+    "label 'cmd_1' is not a word or a digit"
+    """
+    from apps.speech.synth import installed_engines
+
+    spoken = [name for name in class_names if name not in (SILENCE, UNKNOWN)]
+    others = [name for name in spoken if not re.fullmatch(r"[0-9]|[a-z][a-z']*", name.lower())]
+    if not spoken:
+        reason = "no class is a spoken word"
+    elif others:
+        reason = f"label {others[0]!r} is not a word or a digit"
+    elif not installed_engines():
+        reason = "no text-to-speech engine is installed (apt-get install espeak-ng)"
+    else:
+        reason = ""
+    return reason if explain else not reason
+
+
 def add_synthetic_voices(splits, progress=None):
     """Adds synthesized clips of every class's word to the training split only.
 

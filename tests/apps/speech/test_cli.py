@@ -21,9 +21,10 @@ import seqcore.crnn  # noqa: F401
 from apps.speech import commands, data
 from apps.speech.cli import cli
 from seqcore.audio import fit_length
+from seqcore.errors import SeqcoreError
 
 TINY = ["--epochs", "2", "--units", "8", "--conv-filters", "4", "--batch-size", "16",
-        "--mfccs", "13"]
+        "--mfccs", "13", "--no-synthetic-voices"]
 RUN_FILES = {"model.keras", "config.json", "metrics.json", "history.csv", "logs"}
 TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}
 
@@ -101,6 +102,47 @@ def test_train_writes_a_finished_run(trained, fsdd_subset):
     assert set().union(*groups) == set(SPEAKERS) and sum(map(len, groups)) == 5
     metrics = json.loads((run / "metrics.json").read_text())
     assert np.array(metrics["test"]["confusion_matrix"]).sum() == split["clips"]["test"]
+
+
+def test_train_adds_synthetic_voices_to_recordings_by_default(fsdd_subset, tmp_path, monkeypatch):
+    def fake_builtin_keywords(words, progress=None):
+        folder = tmp_path / "voices"
+        for word in words:
+            (folder / word).mkdir(parents=True)
+            for voice in ("en-us", "slt"):
+                write_pcm(folder / word / f"{voice}_nohash_0.wav", tone(1.0, 16000), 16000)
+        return folder
+
+    monkeypatch.setattr("apps.speech.synth.installed_engines", lambda: ["espeak-ng"])
+    monkeypatch.setattr("apps.speech.synth.builtin_keywords", fake_builtin_keywords)
+    tiny = [option for option in TINY if option != "--no-synthetic-voices"] + ["--epochs", "1"]
+    result = ok(invoke("train", "--data", fsdd_subset, "--out", tmp_path / "run", *tiny))
+    assert "text-to-speech voice" in result.output
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["data"]["synthetic"] is True  # stored resolved, so --resume does the same
+    assert {"en-us", "slt"} <= set(config["split"]["speakers"]["train"])
+    assert config["split"]["clips"]["train"] == 36 + 6  # 3 of the 5 speakers' 12 clips each + 2 voices x 3 words
+
+    result = ok(invoke("train", "--data", fsdd_subset, "--out", tmp_path / "real", *TINY))
+    assert "text-to-speech" not in result.output
+    assert json.loads((tmp_path / "real" / "config.json").read_text())["data"]["synthetic"] is False
+
+
+def test_synthetic_voices_by_default_carry_on_without_failing_engines(fsdd_subset, tmp_path, monkeypatch):
+    def failing_builtin_keywords(words, progress=None):
+        raise SeqcoreError("every text-to-speech call failed; expected the engines to write WAV files")
+
+    monkeypatch.setattr("apps.speech.synth.installed_engines", lambda: ["festival"])
+    monkeypatch.setattr("apps.speech.synth.builtin_keywords", failing_builtin_keywords)
+    tiny = [option for option in TINY if option != "--no-synthetic-voices"] + ["--epochs", "1"]
+    result = ok(invoke("train", "--data", fsdd_subset, "--out", tmp_path / "run", *tiny))
+    assert "No text-to-speech voices added: every text-to-speech call failed" in result.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["data"]["synthetic"] is False
+    # Asked for explicitly, the failure stops the run, and nothing is written.
+    result = invoke("train", "--data", fsdd_subset, "--out", tmp_path / "asked", *tiny, "--synthetic-voices")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: every text-to-speech call failed")
+    assert listing(tmp_path) == ["run"]
 
 
 def test_model_stores_feature_settings(run_dir):
@@ -332,11 +374,15 @@ def test_synth_writes_decodable_clips(tmp_path):
 
 def test_default_model_and_augmentation_settings():
     config = commands.resolve_config()
-    assert config["front_end"]["conv_filters"] == [32, 64]
-    assert config["backbone"] == {"pooling": "mean", "cell": "gru", "units": 96, "bidirectional": True}
+    assert config["front_end"]["conv_filters"] == [48, 96]
+    assert config["backbone"] == {"pooling": "mean", "cell": "gru", "units": 128, "bidirectional": True}
     assert "freq_warp" not in config["front_end"] and "time_stretch" not in config["front_end"]
-    assert config["training"]["ema"] == 0.0  # weight averaging is opt-in: `--ema 0.995`
-    assert commands.resolve_config(ema=0.995)["training"]["ema"] == 0.995
+    assert config["training"]["ema"] == 0.995  # the weights' moving average is validated and kept
+    assert commands.resolve_config(ema=0.0)["training"]["ema"] == 0.0
+    # The command line has the same defaults.
+    defaults = {param.name: param.default for param in cli.commands["train"].params}
+    assert defaults["ema"] == config["training"]["ema"] and defaults["conv_filters"] == "48,96"
+    assert defaults["synthetic_voices"] is None  # auto
     # Options still win over the default model; other presets keep their own widths.
     assert commands.resolve_config(units=8, bidirectional=False)["backbone"]["units"] == 8
     assert commands.resolve_config(backbone="lstm")["backbone"].get("bidirectional") is not True

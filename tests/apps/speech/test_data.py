@@ -225,3 +225,28 @@ def test_synthetic_voices_need_recorded_data():
     with pytest.raises(SeqcoreError, match="received TFRecord shards"):
         commands.resolve_config(data="tfrecord:shards", synthetic=True)
     assert commands.resolve_config(data="recordings", synthetic=True)["data"]["synthetic"] is True
+
+
+def test_synthetic_voices_by_default_only_where_they_fit(tmp_path, monkeypatch):
+    # Settled while configuring: nothing to add to synthetic or streamed data.
+    assert commands.resolve_config()["data"]["synthetic"] is False
+    assert commands.resolve_config(data="tfrecord:shards")["data"]["synthetic"] is False
+    (tmp_path / "synth.json").write_text("{}")  # a folder `seqcore speech synth` wrote
+    assert commands.resolve_config(data=str(tmp_path))["data"]["synthetic"] is False
+    assert commands.resolve_config(data="recordings")["data"]["synthetic"] == "auto"
+    assert commands.resolve_config(data="recordings", synthetic=1)["data"]["synthetic"] is True
+    with pytest.raises(SeqcoreError, match="which `synth` wrote"):
+        commands.resolve_config(data=str(tmp_path), synthetic=True)  # its test voices would join training
+    with pytest.raises(SeqcoreError, match="expected auto, True or False"):
+        commands.resolve_config(data="recordings", synthetic="yes")
+    # Settled by `train` once the labels are known: words and digits, where an engine is installed.
+    monkeypatch.setattr("apps.speech.synth.installed_engines", lambda: ["espeak-ng"])
+    assert data.synthetic_voices_apply(["0", "1", "two"])
+    assert data.synthetic_voices_apply(["yes", "don't", data.UNKNOWN, data.SILENCE])
+    assert not data.synthetic_voices_apply(["cmd_1", "cmd_2"])
+    assert not data.synthetic_voices_apply(["10", "11"]) and not data.synthetic_voices_apply(["'tis"])
+    assert data.synthetic_voices_apply([data.UNKNOWN, data.SILENCE], explain=True) == "no class is a spoken word"
+    assert data.synthetic_voices_apply(["yes", "dog-bark"], explain=True) == "label 'dog-bark' is not a word or a digit"
+    assert data.synthetic_voices_apply(["yes", "no"], explain=True) == ""
+    monkeypatch.setattr("apps.speech.synth.installed_engines", lambda: [])
+    assert "no text-to-speech engine is installed" in data.synthetic_voices_apply(["yes", "no"], explain=True)

@@ -106,7 +106,8 @@ def _fsdd_digits(folder):
 @pytest.mark.parametrize("task, options", [
     ("forecast", ["--epochs", "1", "--stride", "48", "--lookback", "96", "--horizon", "12"]),
     ("textgen", ["--embedding-dim", "8", "--seq-len", "50", "--batch-size", "128", "--max-minutes", "0.1"]),
-    ("speech", ["--epochs", "1", "--conv-filters", "4", "--batch-size", "16", "--sample-rate", "8000"]),
+    ("speech", ["--epochs", "1", "--conv-filters", "4", "--batch-size", "16", "--sample-rate", "8000",
+                "--no-synthetic-voices"]),
 ])
 def test_every_app_compares_on_its_data(tmp_path, task, options):
     if task == "speech":
