@@ -28,3 +28,12 @@ def write_pcm(path, samples, rate, channels=1, width=2):
 def tone(seconds, rate, frequency=440.0):
     t = np.arange(int(seconds * rate)) / rate
     return 0.5 * np.sin(2 * np.pi * frequency * t)
+
+
+def write_voices(folder, words, voices=("en-us", "slt")):
+    """A stand-in for the built-in TTS keywords: `folder/<word>/<voice>_nohash_0.wav`, 1 s tones at 16 kHz."""
+    for word in words:
+        (folder / word).mkdir(parents=True)
+        for voice in voices:
+            write_pcm(folder / word / f"{voice}_nohash_0.wav", tone(1.0, 16000), 16000)
+    return folder

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from click.testing import CliRunner
-from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm
+from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm, write_voices
 
 import apps.speech.preprocessing  # noqa: F401  (registers the speech layers for .keras loading)
 import seqcore.crnn  # noqa: F401
@@ -105,16 +105,9 @@ def test_train_writes_a_finished_run(trained, fsdd_subset):
 
 
 def test_train_adds_synthetic_voices_to_recordings_by_default(fsdd_subset, tmp_path, monkeypatch):
-    def fake_builtin_keywords(words, progress=None):
-        folder = tmp_path / "voices"
-        for word in words:
-            (folder / word).mkdir(parents=True)
-            for voice in ("en-us", "slt"):
-                write_pcm(folder / word / f"{voice}_nohash_0.wav", tone(1.0, 16000), 16000)
-        return folder
-
     monkeypatch.setattr("apps.speech.synth.installed_engines", lambda: ["espeak-ng"])
-    monkeypatch.setattr("apps.speech.synth.builtin_keywords", fake_builtin_keywords)
+    monkeypatch.setattr("apps.speech.synth.builtin_keywords",
+                        lambda words, progress=None: write_voices(tmp_path / "voices", words))
     tiny = [option for option in TINY if option != "--no-synthetic-voices"] + ["--epochs", "1"]
     result = ok(invoke("train", "--data", fsdd_subset, "--out", tmp_path / "run", *tiny))
     assert "text-to-speech voice" in result.output

@@ -7,7 +7,7 @@ import pytest
 
 from apps.speech import commands, data
 from seqcore.errors import SeqcoreError
-from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm
+from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm, write_voices
 
 
 # Decoding ---------------------------------------------------------------------------------------
@@ -200,12 +200,7 @@ def test_synthetic_voices_join_the_training_split_only(fsdd_subset, tmp_path, mo
 
     def fake_builtin_keywords(words, progress=None):
         asked.append(words)
-        folder = tmp_path / "voices"
-        for word in words:
-            (folder / word).mkdir(parents=True)
-            for voice in ("en-us", "slt"):
-                write_pcm(folder / word / f"{voice}_nohash_0.wav", tone(1.0, 16000), 16000)
-        return folder
+        return write_voices(tmp_path / "voices", words)
 
     monkeypatch.setattr("apps.speech.synth.builtin_keywords", fake_builtin_keywords)
     real = data.load_splits(str(fsdd_subset))
