@@ -180,10 +180,11 @@ def run_training(
         model = build_model()
         save_model_atomically(model, work / INITIAL_MODEL)
     steps = _planned_steps(train_data, epochs)
-    ema = _ema_momentum(config, steps)
-    if verbose and ema and ema < _ema_momentum(config):
-        print(f"Averaging the weights with momentum {ema:.4f} instead of {_ema_momentum(config):g}, "
-              f"so that the average spans at most a tenth of this run's {steps} steps", flush=True)
+    ema, requested = _ema_momentum(config, steps), _ema_momentum(config)
+    if verbose and ema < requested:
+        print(f"Averaging the weights with momentum {ema:.4f} instead of {requested:g}, so that the "
+              f"average spans at most a tenth of this run's {steps} steps" if ema else
+              f"Not averaging the weights: this run's {steps} steps are too few", flush=True)
     with distribution.scope():
         if model is None or distributed:  # variables made in the scope are distributed
             model = load_model(work / INITIAL_MODEL, compile=False)

@@ -96,6 +96,11 @@ def test_weight_averaging_spans_at_most_a_tenth_of_the_run(tmp_path, capsys):
     run_training(run, {"task": "test", "training": {"ema": 0.9}}, _build, _data(features, labels),
                  _data(features, labels), epochs=3, seed=0, verbose=2)
     assert "momentum 0.5833 instead of 0.9" in capsys.readouterr().out
+    run = RunDir(tmp_path / "two-steps")
+    run.start()
+    run_training(run, {"task": "test", "training": {"ema": 0.9}}, _build, _data(features[:8], labels[:8]),
+                 _data(features, labels), epochs=1, seed=0, verbose=2)
+    assert "Not averaging the weights: this run's 2 steps are too few" in capsys.readouterr().out
 
 
 def test_nan_loss_stops_with_a_clear_error_and_leaves_nothing(tmp_path):
