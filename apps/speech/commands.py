@@ -86,17 +86,16 @@ def resolve_config(
         raise SeqcoreError(f"unknown synthetic setting {synthetic!r}; expected auto, True or False")
     synthetic = synthetic if synthetic == "auto" else bool(synthetic)
     builtin = (data or speech_data.DEFAULT_SOURCE) == speech_data.DEFAULT_SOURCE
-    synthesized = not builtin and not is_tfrecord_source(data) and (Path(data) / "synth.json").is_file()
-    if synthetic == "auto" and (builtin or synthesized or is_tfrecord_source(data)):
+    streamed = is_tfrecord_source(data)
+    synthesized = not builtin and not streamed and (Path(data) / "synth.json").is_file()
+    if synthetic == "auto" and (builtin or synthesized or streamed):
         synthetic = False  # synthetic already (built-in or `synth`'s folder), or streamed
-    if synthetic is True and builtin:
-        raise SeqcoreError("--synthetic-voices adds voices to recorded data; expected --data with "
-                           "recordings, received the built-in keywords, which are synthetic already")
-    if synthetic is True and synthesized:
+    if synthetic is True and (builtin or synthesized):
+        received = ("the built-in keywords, which are synthetic already" if builtin else
+                    f"{data}, which `synth` wrote (its test voices would be heard in training)")
         raise SeqcoreError(f"--synthetic-voices adds voices to recorded data; expected --data with "
-                           f"recordings, received {data}, which `synth` wrote (its test voices would "
-                           "be heard in training)")
-    if synthetic is True and is_tfrecord_source(data):
+                           f"recordings, received {received}")
+    if synthetic is True and streamed:
         raise SeqcoreError("--synthetic-voices adds voices while loading recordings; expected a folder "
                            "of recordings, received TFRecord shards")
     if front_end not in ("conv", "none"):
