@@ -40,6 +40,10 @@ APT_PACKAGES = "espeak-ng flite festival festvox-kallpc16k"
 SPEEDS = (130, 175, 220)
 PITCHES = (30, 50, 70)
 _FLITE_SKIP = {"awb_time"}  # a limited-domain voice: it only speaks times of day
+#: Where Debian's festival voices live, and the folders of English ones in them
+#: (`us` holds the HTS voices, such as festvox-us-slt-hts's).
+FESTIVAL_ROOTS = (Path("/usr/share/festival/voices"), Path("/usr/lib/festival/voices"))
+FESTIVAL_ENGLISH = ("english", "us")
 
 
 def _binary(engine):
@@ -70,9 +74,8 @@ def engine_voices(engine):
         text = _run(["flite", "-lv"]).stdout
         return [v for v in text.split(":", 1)[-1].split() if v not in _FLITE_SKIP]
     if engine == "festival":
-        roots = [Path("/usr/share/festival/voices"), Path("/usr/lib/festival/voices")]
-        return sorted({d.name for root in roots if root.is_dir()
-                       for d in root.glob("english/*") if d.is_dir()})
+        return sorted({voice.name for root in FESTIVAL_ROOTS for language in FESTIVAL_ENGLISH
+                       for voice in (root / language).glob("*") if voice.is_dir()})
     raise SeqcoreError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
 
 
@@ -263,12 +266,12 @@ def builtin_keywords(words=KEYWORDS, progress=None):
 
     Every installed English voice of every engine; espeak-ng voices with the
     first `BUILTIN_VARIANTS` variants; speeds and pitches cycled. About 2,000
-    clips (1 s, 16 kHz) when all three engines are installed.
+    clips (1 s, 16 kHz) when all three engines are installed. The cached set
+    is named by its recipe and voices, so installing a voice makes a new one.
     """
     engines = installed_engines()
-    tag = hashlib.sha1(
-        json.dumps([words, engines, SPEEDS, PITCHES, BUILTIN_VARIANTS, 1]).encode()
-    ).hexdigest()[:10]
+    voices = {engine: engine_voices(engine) for engine in engines}  # a newly installed voice: a new set
+    tag = hashlib.sha1(json.dumps([words, voices, SPEEDS, PITCHES, BUILTIN_VARIANTS, 1]).encode()).hexdigest()[:10]
     folder = cache_root() / "speech" / f"keywords-{tag}"
     if not (folder / "synth.json").is_file():
         synthesize(words, folder, overwrite=True, engines=engines, progress=progress,
