@@ -35,11 +35,12 @@ from seqcore.runs import cache_root
 KEYWORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 ENGINES = ("espeak-ng", "flite", "festival")
 APT_PACKAGES = "espeak-ng flite festival festvox-kallpc16k"
-#: espeak-ng speeds in words per minute and pitches (0-99); flite and festival
-#: map them to a duration stretch and a mean pitch.
+#: espeak-ng speeds in words per minute and pitches (0-99); flite maps them to a
+#: duration stretch and a mean pitch, festival to a duration stretch only.
 SPEEDS = (130, 175, 220)
 PITCHES = (30, 50, 70)
 _FLITE_SKIP = {"awb_time"}  # a limited-domain voice: it only speaks times of day
+_PITCHLESS = {"festival"}  # engines whose command sets no pitch: each speed is spoken once
 #: Where Debian's festival voices live, and the folders of English ones in them
 #: (`us` holds the HTS voices, such as festvox-us-slt-hts's).
 FESTIVAL_ROOTS = (Path("/usr/share/festival/voices"), Path("/usr/lib/festival/voices"))
@@ -151,6 +152,8 @@ def plan(words, engines=None, voices=None, variants="all", speeds=SPEEDS, pitche
             for v_index, variant in enumerate(variant_list):
                 for w_index, word in enumerate(words):
                     chosen = settings if full_grid else [settings[(v_index + w_index) % len(settings)]]
+                    if engine in _PITCHLESS:
+                        chosen = list(dict.fromkeys((speed, None) for speed, _ in chosen))
                     for speed, pitch in chosen:
                         jobs.append({"engine": engine, "voice": voice, "variant": variant,
                                      "speed": speed, "pitch": pitch, "word": word})
@@ -186,7 +189,8 @@ def _speak(job, folder, sample_rate, clip_samples):
         return None
     waveform = trim(waveform, margin=rate // 50)
     clip = trim_and_fit(resample(waveform, rate, sample_rate), clip_samples)
-    variation = f"{job['variant'] or 'default'}-s{job['speed']}-p{job['pitch']}"
+    pitch = "" if job["pitch"] is None else f"-p{job['pitch']}"
+    variation = f"{job['variant'] or 'default'}-s{job['speed']}{pitch}"
     speaker = _speaker_id(job["engine"], job["voice"])
     target = folder / job["word"] / f"{speaker}_nohash_{re.sub(r'[^A-Za-z0-9-]+', '-', variation)}.wav"
     write_wav(target, clip, sample_rate)

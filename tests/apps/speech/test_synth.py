@@ -29,3 +29,13 @@ def test_builtin_keywords_are_remade_when_a_voice_is_installed(tmp_path, monkeyp
     assert synth.builtin_keywords(["yes"]) == first and len(made) == 1  # cached
     voices.append("cmu_us_slt_arctic_hts")
     assert synth.builtin_keywords(["yes"]) != first and len(made) == 2
+
+
+def test_full_grid_speaks_each_speed_once_where_the_engine_sets_no_pitch(monkeypatch):
+    monkeypatch.setattr(synth, "_binary", lambda engine: f"/usr/bin/{engine}")
+    monkeypatch.setattr(synth, "engine_voices", lambda engine: ["v"])
+    grid = synth.plan(["yes"], engines=["flite", "festival"], speeds=(130, 220), pitches=(30, 70), full_grid=True)
+    settings = {engine: [(job["speed"], job["pitch"]) for job in grid if job["engine"] == engine]
+                for engine in ("flite", "festival")}
+    assert settings == {"flite": [(130, 30), (130, 70), (220, 30), (220, 70)],
+                        "festival": [(130, None), (220, None)]}
