@@ -11,7 +11,8 @@ Prints one JSON object. Run from the repository root:
 
     python benchmarks/speech_quality.py [--fsdd ../shared/data/fsdd/recordings] [--speakers george,...]
     python benchmarks/speech_quality.py --skip-synthetic --no-synthetic-voices   # recordings only
-    python benchmarks/speech_quality.py --skip-synthetic --units 96 --conv-filters 32,64 --ema 0 --no-synthetic-voices   # the earlier default
+    python benchmarks/speech_quality.py --skip-synthetic --pooling mean   # the default before max pooling
+    python benchmarks/speech_quality.py --skip-synthetic --units 96 --conv-filters 32,64 --pooling mean --ema 0 --no-synthetic-voices   # the earliest default
 """
 
 import argparse
@@ -56,9 +57,11 @@ def main():
                         "by default TTS voices join the training split, as `train` does).")
     parser.add_argument("--units", type=int, help="Recurrent units of the rotations' model (default: the app's).")
     parser.add_argument("--conv-filters", help="Comma-separated conv filters of the rotations' model, e.g. 48,96.")
+    parser.add_argument("--pooling", help="Pooling of the rotations' model over time, e.g. mean (default: the app's).")
     parser.add_argument("--ema", type=float,
                         help="Train the rotations with `train --ema` (moving average of the weights; "
                         "0: off; default: the app's).")
+    parser.add_argument("--seed", type=int, default=0, help="Training seed of every run (the splits stay fixed).")
     parser.add_argument("--skip-fsdd", action="store_true")
     parser.add_argument("--work", help="Folder for runs and synthesized clips (default: a temporary one).")
     args = parser.parse_args()
@@ -84,18 +87,23 @@ def main():
         "data": {"fsdd": str(fsdd), "clips": len(clips.labels), "speakers": sorted(set(clips.speakers))},
     }
     flags = [f"--{name.replace('_', '-')} {value}" for name, value in
-             (("units", args.units), ("conv_filters", args.conv_filters), ("ema", args.ema)) if value is not None]
+             (("units", args.units), ("conv_filters", args.conv_filters), ("pooling", args.pooling),
+              ("ema", args.ema)) if value is not None]
     flags += ["--no-synthetic-voices"] if args.no_synthetic_voices else []
+    flags += [f"--seed {args.seed}"] if args.seed else []
     if not args.skip_fsdd:
         rotations = {}
         for speaker in speakers:
             model = {"units": args.units} if args.units else {}
             if args.conv_filters:
                 model["conv_filters"] = [int(f) for f in args.conv_filters.split(",")]
+            if args.pooling:
+                model["pooling"] = args.pooling
             if args.ema is not None:
                 model["ema"] = args.ema
             config = commands.resolve_config(data=str(fsdd), test_speakers=[speaker], epochs=args.epochs,
-                                             synthetic=False if args.no_synthetic_voices else "auto", **model)
+                                             seed=args.seed, **model,
+                                             synthetic=False if args.no_synthetic_voices else "auto")
             started = time.time()
             run, metrics = commands.train(config, out=work / f"fsdd-{speaker}", overwrite=True,
                                           verbose=0, clips=clips)
@@ -124,7 +132,7 @@ def main():
                             max_variants=BUILTIN_VARIANTS)
         synth_seconds = round(time.time() - started, 1)
         manifest = json.loads((folder / "synth.json").read_text())
-        config = commands.resolve_config(data=str(folder), sample_rate=8000, epochs=args.epochs)
+        config = commands.resolve_config(data=str(folder), sample_rate=8000, epochs=args.epochs, seed=args.seed)
         run, metrics = commands.train(config, out=work / "synthetic", overwrite=True, verbose=0)
         on_fsdd = commands.evaluate(run, data=str(fsdd))
         report["synthetic_to_fsdd"] = {

@@ -92,7 +92,7 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sy
     With no --data it trains on the built-in keyword set (yes, no, up, down,
     left, right, on, off, stop, go), synthesized offline on first use. The
     default model is a CRNN: two convolution blocks (48, 96 filters) over 13
-    MFCCs, then a 128-unit bidirectional GRU with mean pooling, and keeps a
+    MFCCs, then a 128-unit bidirectional GRU with max pooling, and keeps a
     moving average of its weights (--ema). On recordings labelled with words
     or digits, the installed text-to-speech voices join the training split
     (--synthetic-voices).

@@ -15,7 +15,7 @@ from seqcore.runs import open_run, prepare_run
 TASK = "speech"
 DEFAULT_BACKBONE = "gru"
 #: Backbone settings of this task that a preset or an option may override.
-BACKBONE_DEFAULTS = {"pooling": "mean"}
+BACKBONE_DEFAULTS = {"pooling": "max"}
 DEFAULT_CONV_FILTERS = (48, 96)
 #: Recurrent settings of the default model (the `gru` preset widened: a 128-unit
 #: bidirectional GRU), used when the default backbone is not given them.

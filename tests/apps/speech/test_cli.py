@@ -368,7 +368,7 @@ def test_synth_writes_decodable_clips(tmp_path):
 def test_default_model_and_augmentation_settings():
     config = commands.resolve_config()
     assert config["front_end"]["conv_filters"] == [48, 96]
-    assert config["backbone"] == {"pooling": "mean", "cell": "gru", "units": 128, "bidirectional": True}
+    assert config["backbone"] == {"pooling": "max", "cell": "gru", "units": 128, "bidirectional": True}
     assert "freq_warp" not in config["front_end"] and "time_stretch" not in config["front_end"]
     assert config["training"]["ema"] == 0.995  # the weights' moving average is validated and kept
     assert commands.resolve_config(ema=0.0)["training"]["ema"] == 0.0
