@@ -86,21 +86,16 @@ def main():
                     "tts_engines": installed_engines()},
         "data": {"fsdd": str(fsdd), "clips": len(clips.labels), "speakers": sorted(set(clips.speakers))},
     }
-    flags = [f"--{name.replace('_', '-')} {value}" for name, value in
-             (("units", args.units), ("conv_filters", args.conv_filters), ("pooling", args.pooling),
-              ("ema", args.ema)) if value is not None]
+    options = {"units": args.units, "conv_filters": args.conv_filters, "pooling": args.pooling, "ema": args.ema}
+    options = {name: value for name, value in options.items() if value is not None}
+    flags = [f"--{name.replace('_', '-')} {value}" for name, value in options.items()]
     flags += ["--no-synthetic-voices"] if args.no_synthetic_voices else []
     flags += [f"--seed {args.seed}"] if args.seed else []
+    model = {**options, **({"conv_filters": [int(f) for f in args.conv_filters.split(",")]}
+                           if args.conv_filters else {})}
     if not args.skip_fsdd:
         rotations = {}
         for speaker in speakers:
-            model = {"units": args.units} if args.units else {}
-            if args.conv_filters:
-                model["conv_filters"] = [int(f) for f in args.conv_filters.split(",")]
-            if args.pooling:
-                model["pooling"] = args.pooling
-            if args.ema is not None:
-                model["ema"] = args.ema
             config = commands.resolve_config(data=str(fsdd), test_speakers=[speaker], epochs=args.epochs,
                                              seed=args.seed, **model,
                                              synthetic=False if args.no_synthetic_voices else "auto")
