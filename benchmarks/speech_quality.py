@@ -28,6 +28,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from seqcore.registry import POOLING_MODES  # noqa: E402  (after the repository joins the path)
+
 
 def describe(config, flags):
     """One line naming the model the rotations trained: the default, or the default with `flags`."""
@@ -57,7 +59,8 @@ def main():
                         "by default TTS voices join the training split, as `train` does).")
     parser.add_argument("--units", type=int, help="Recurrent units of the rotations' model (default: the app's).")
     parser.add_argument("--conv-filters", help="Comma-separated conv filters of the rotations' model, e.g. 48,96.")
-    parser.add_argument("--pooling", help="Pooling of the rotations' model over time, e.g. mean (default: the app's).")
+    parser.add_argument("--pooling", choices=POOLING_MODES,
+                        help="Pooling of the rotations' model over time (default: the app's).")
     parser.add_argument("--ema", type=float,
                         help="Train the rotations with `train --ema` (moving average of the weights; "
                         "0: off; default: the app's).")
