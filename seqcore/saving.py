@@ -2,8 +2,8 @@
 
 Keras finds a registered class only once the module that registers it has
 been imported. A `.keras` file names, for every object, the module that
-defines it; `load_model` imports those modules (seqcore's and its apps'
-only) and then lets Keras load the file.
+defines it; `load_model` imports those modules (seqcore's and its
+registered apps' only, see `seqcore.apps`) and then lets Keras load the file.
 """
 
 import importlib
@@ -12,10 +12,8 @@ import zipfile
 
 import keras
 
+from seqcore.apps import trusted_packages
 from seqcore.errors import SeqcoreError
-
-#: Only modules of these packages are imported on behalf of a model file.
-TRUSTED_PACKAGES = ("seqcore", "apps")
 
 
 def registering_modules(path):
@@ -38,11 +36,12 @@ def registering_modules(path):
             f"cannot read model file {path}: {error}; expected a .keras file written by seqcore"
         ) from None
     found = set()
+    trusted = trusted_packages()
 
     def walk(node):
         if isinstance(node, dict):
             module = node.get("module")
-            if isinstance(module, str) and module.split(".")[0] in TRUSTED_PACKAGES:
+            if isinstance(module, str) and module.split(".")[0] in trusted:
                 found.add(module)
             for value in node.values():
                 walk(value)

@@ -68,12 +68,17 @@ class SeqcoreGroup(click.Group):
         super().__init__(*args, **kwargs)
         self.lazy_subcommands = dict(lazy_subcommands or {})
 
+    def subcommand_paths(self):
+        """Command name -> `"module:attribute"` of every lazily loaded subcommand."""
+        return self.lazy_subcommands
+
     def list_commands(self, ctx):
-        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+        return sorted({*super().list_commands(ctx), *self.subcommand_paths()})
 
     def get_command(self, ctx, name):
-        if name in self.lazy_subcommands:
-            module_name, attribute = self.lazy_subcommands[name].split(":")
+        paths = self.subcommand_paths()
+        if name in paths:
+            module_name, attribute = paths[name].split(":")
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, name)
 

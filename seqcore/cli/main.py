@@ -3,16 +3,21 @@
 import click
 
 from seqcore import __version__
+from seqcore.apps import installed_apps
 from seqcore.cli.group import SeqcoreGroup
 
 
+class SuiteGroup(SeqcoreGroup):
+    """seqcore's own commands, plus one command group per registered app (see `seqcore.apps`)."""
+
+    def subcommand_paths(self):
+        apps = {name: app.cli for name, app in installed_apps().items()}
+        return {**apps, **self.lazy_subcommands}
+
+
 @click.group(
-    cls=SeqcoreGroup,
+    cls=SuiteGroup,
     lazy_subcommands={
-        "sentiment": "apps.sentiment.cli:cli",
-        "forecast": "apps.forecast.cli:cli",
-        "speech": "apps.speech.cli:cli",
-        "textgen": "apps.textgen.cli:cli",
         "backbones": "seqcore.cli.info:backbones",
         "info": "seqcore.cli.info:info",
         "serve": "seqcore.cli.serve:serve",

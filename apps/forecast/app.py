@@ -1,0 +1,20 @@
+"""The forecast app as the suite sees it (TensorFlow-free; found through the `seqcore.apps` entry point)."""
+
+from seqcore.apps import App
+
+
+def sample_batch(model, config, size):
+    """Raw-unit histories of the run's lookback, as served."""
+    from apps.forecast.model import sample_history
+
+    return sample_history(model, config["window"]["lookback"], count=size), False
+
+
+APP = App(
+    name="forecast",
+    cli="apps.forecast.cli:cli",
+    metric=("test", "model", "mae"),
+    metric_name="test MAE",
+    higher_is_better=False,
+    sample_batch="apps.forecast.app:sample_batch",
+)

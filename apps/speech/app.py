@@ -1,0 +1,21 @@
+"""The speech app as the suite sees it (TensorFlow-free; found through the `seqcore.apps` entry point)."""
+
+from seqcore.apps import App
+
+
+def sample_batch(model, config, size):
+    """Raw waveforms of the model's clip length, as served."""
+    from apps.speech.model import sample_audio
+
+    pre = model.preprocessor
+    return sample_audio(pre.sample_rate, pre.clip_samples, count=size), True
+
+
+APP = App(
+    name="speech",
+    cli="apps.speech.cli:cli",
+    metric=("test", "accuracy"),
+    metric_name="test accuracy",
+    higher_is_better=True,
+    sample_batch="apps.speech.app:sample_batch",
+)
