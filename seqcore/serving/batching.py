@@ -1,5 +1,10 @@
 """Micro-batching: concurrent requests for the same signature share one model call.
 
+Only signatures whose every input has a batch dimension are merged
+(`Signature.batched`); one with scalar settings (textgen's `max_length`,
+`seed`, ...) runs each request on its own, since two requests' settings
+cannot share a call.
+
 While every inference thread is busy, requests queue up here; the next free
 thread takes all queued requests of the same version, signature and row
 shape (up to `max_batch` rows) as one batch, concatenated along the batch

@@ -8,6 +8,15 @@ Request formats (as TensorFlow Serving):
   named outputs, or the bare value when the signature has one output.
 - columnar: ``{"inputs": {name: value}}`` or ``{"inputs": value}``;
   answered ``{"outputs": {name: value}}`` or the bare value for one output.
+  Each input has the shape its signature gives it, so a scalar (rank-0)
+  input is a bare JSON value (``"max_length": 200``) and inputs need not
+  share a batch size, as in TensorFlow Serving.
+
+A signature whose every input starts with a free batch dimension is
+*batched*: its inputs must agree on the batch size, and requests to it may
+be merged into one model call. The row format stacks one value per
+instance, so it cannot carry a scalar input; a signature with one is
+answered 400 naming the input and pointing to the columnar format.
 
 Strings may be sent as ``{"b64": "..."}``. Every problem raises
 `RequestError` with a message naming the input and what was wrong; the
@@ -63,9 +72,16 @@ class InputSpec:
         self.shape = None if shape is None else list(shape)
         self.fixed = dict(fixed or {})
 
+    @property
+    def batched(self):
+        """True when the input's first dimension is a free batch dimension."""
+        return self.shape is not None and len(self.shape) >= 1 and self.shape[0] is None
+
     def describe_shape(self):
         if self.shape is None:
             return "any shape"
+        if not self.shape:
+            return "[] (a scalar)"
         return "[" + ", ".join("batch" if i == 0 and d is None else ("-1" if d is None else str(d))
                                for i, d in enumerate(self.shape)) + "]"
 
@@ -212,11 +228,14 @@ def to_array(value, spec, limits):
                 f"input '{spec.name}' has the wrong length: dimension {axis} is "
                 f"{array.shape[axis]}, expected {length} ({reason})"
             )
-    if array.ndim == 0:
+    if array.ndim == 0 and spec.shape is None:
         raise RequestError(f"input '{spec.name}' must have a batch dimension; received a scalar")
-    if array.shape[0] == 0:
-        raise RequestError(f"input '{spec.name}' is empty: send at least one row")
     return array
+
+
+def is_batched(inputs):
+    """True when every input of a signature (dict name -> `InputSpec`) has a batch dimension."""
+    return bool(inputs) and all(spec.batched for spec in inputs.values())
 
 
 def parse_json(body):
@@ -257,6 +276,16 @@ def parse_predict(data, inputs, limits):
         )
     names = sorted(inputs)
     if has_rows:
+        scalars = [name for name in names if inputs[name].shape == []]
+        if scalars:
+            raise RequestError(
+                f"the row format ('instances') cannot send the scalar input(s) {scalars}: the "
+                "signature takes them with shape [] and the row format gives every input a batch "
+                "dimension (one value per instance); use the columnar format, e.g. "
+                '{"inputs": {' + ", ".join(
+                    f'"{name}": ' + ("..." if name in scalars else "[...]") for name in names
+                ) + "}}"
+            )
         rows = data["instances"]
         if not isinstance(rows, list):
             raise RequestError(f"'instances' must be a list; received {_type_name(rows)}")
@@ -294,10 +323,15 @@ def parse_predict(data, inputs, limits):
             columns = {names[0]: value}
         fmt = "columnar"
     arrays = {name: to_array(columns[name], inputs[name], limits) for name in names}
-    sizes = {name: array.shape[0] for name, array in arrays.items()}
-    if len(set(sizes.values())) > 1:
-        raise RequestError(f"inputs have different batch sizes: {sizes}")
-    _check_count(next(iter(sizes.values())), limits)
+    if is_batched(inputs):
+        sizes = {name: array.shape[0] for name, array in arrays.items()}
+        if len(set(sizes.values())) > 1:
+            raise RequestError(f"inputs have different batch sizes: {sizes}")
+        if not next(iter(sizes.values())):
+            raise RequestError(f"input '{names[0]}' is empty: send at least one row")
+    for array in arrays.values():
+        if array.ndim:
+            _check_count(array.shape[0], limits)
     return fmt, arrays
 
 

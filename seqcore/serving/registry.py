@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcore.errors import SeqcoreError
-from seqcore.serving.codec import InputSpec, RequestError
+from seqcore.serving.codec import InputSpec, RequestError, is_batched
 
 log = logging.getLogger("seqcore.serving")
 
@@ -76,11 +76,15 @@ class Signature:
         self.function = function
         self.inputs = inputs  # name -> InputSpec
         self.output_names = output_names
+        #: every input has a batch dimension: concurrent requests may share one call
+        self.batched = is_batched(inputs)
 
     def __call__(self, arrays):
         import tensorflow as tf
 
-        outputs = self.function(**{name: tf.constant(value) for name, value in arrays.items()})
+        outputs = self.function(**{
+            name: tf.constant(value, dtype=self.inputs[name].dtype) for name, value in arrays.items()
+        })
         return {name: tensor.numpy() for name, tensor in outputs.items()}
 
 
@@ -143,7 +147,7 @@ class ModelVersion:
             return
         arrays = {}
         for key, spec in signature.inputs.items():
-            shape = [1 if d is None else d for d in (spec.shape or [1])]
+            shape = [1 if d is None else d for d in (spec.shape if spec.shape is not None else [1])]
             for axis, (length, _) in spec.fixed.items():
                 shape[axis] = length
             if key == "history" and "lookback" in self.metadata and len(shape) == 3:
@@ -151,7 +155,7 @@ class ModelVersion:
             if spec.kind == "string":
                 arrays[key] = np.full(shape, "warm up", dtype=object)
             else:
-                arrays[key] = np.zeros(shape, dtype=spec.numpy_dtype)
+                arrays[key] = np.ones(shape, dtype=spec.numpy_dtype)  # 1 is a valid setting too
         try:
             signature(arrays)
         except Exception as error:  # a model that rejects dummy input still serves real input

@@ -138,7 +138,7 @@ class ServingApp:
             raise RequestError("'signature_name' must be a string")
         signature = model.signature(signature_name)
         fmt, arrays = parse_predict(data, signature.inputs, self.limits)
-        if self.batcher is not None:
+        if self.batcher is not None and signature.batched:
             future = self.batcher.submit(model, signature, arrays)
         else:
             future = self.executor.submit(signature, arrays)
