@@ -29,7 +29,6 @@ import collections
 import dataclasses
 import os
 import re
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -145,16 +144,6 @@ def read_wav(path, sample_rate=None, allow_resample=True):
             "(resample it first, or allow resampling)"
         )
     return resample(waveform, rate, sample_rate)
-
-
-def write_wav(path, waveform, sample_rate):
-    """Writes a mono 16-bit PCM WAV file (values clipped to [-1, 1])."""
-    pcm = np.round(np.clip(np.asarray(waveform, np.float64), -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as file:
-        file.setnchannels(1)
-        file.setsampwidth(2)
-        file.setframerate(int(sample_rate))
-        file.writeframes(pcm.tobytes())
 
 
 def wav_files(folder):

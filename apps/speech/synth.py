@@ -31,6 +31,7 @@ import numpy as np
 from seqcore.audio import fit_length, resample
 from seqcore.errors import SeqcoreError
 from seqcore.runs import cache_root
+from seqcore.wav import write_wav
 
 KEYWORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 ENGINES = ("espeak-ng", "flite", "festival")
@@ -172,7 +173,6 @@ def _read_pcm(path):
 
 
 def _speak(job, folder, sample_rate, clip_samples):
-    from apps.speech.data import write_wav
 
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         raw = Path(scratch) / "raw.wav"

@@ -2,6 +2,7 @@
 
 import click
 
+from seqcore.distribute import PRECISIONS, STRATEGIES
 from seqcore.registry import CELL_TYPES, POOLING_MODES, PRESETS
 
 
@@ -87,7 +88,7 @@ def training_options(default_epochs, default_batch_size):
             click.option("--overwrite", is_flag=True, help="Replace an existing run at --out."),
             click.option(
                 "--strategy",
-                type=click.Choice(["auto", "one-device", "mirrored", "multi-worker"]),
+                type=click.Choice(STRATEGIES),
                 default="auto",
                 show_default=True,
                 help="tf.distribute strategy: auto is mirrored over several GPUs, else one device; "
@@ -96,7 +97,7 @@ def training_options(default_epochs, default_batch_size):
             ),
             click.option(
                 "--mixed-precision",
-                type=click.Choice(["float16", "bfloat16"]),
+                type=click.Choice(PRECISIONS),
                 help="Run the backbone in this precision with float32 weights and outputs; "
                 "faster on GPUs with tensor cores (float16) and TPUs or recent CPUs (bfloat16).",
             ),

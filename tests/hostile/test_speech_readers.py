@@ -11,7 +11,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from apps.speech.data import decode_wav, load_folder, load_splits, read_wav, write_wav
+from apps.speech.data import decode_wav, load_folder, load_splits, read_wav
+from seqcore.wav import write_wav
 from tests.hostile.helpers import HOSTILE, clean_error, fresh_dir
 
 

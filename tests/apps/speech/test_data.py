@@ -7,6 +7,7 @@ import pytest
 
 from apps.speech import commands, data
 from seqcore.errors import SeqcoreError
+from seqcore.wav import write_wav
 from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm, write_voices
 
 
@@ -55,7 +56,7 @@ def test_bad_wav_files(tmp_path, content, message):
 
 
 def test_write_wav_round_trip(tmp_path):
-    data.write_wav(tmp_path / "w.wav", tone(0.2, 16000), 16000)
+    write_wav(tmp_path / "w.wav", tone(0.2, 16000), 16000)
     waveform, rate = data.decode_wav(tmp_path / "w.wav")
     assert rate == 16000
     np.testing.assert_allclose(waveform, tone(0.2, 16000), atol=1e-4)
