@@ -9,17 +9,24 @@ import click
 from seqcore.errors import SeqcoreError
 
 
+#: TensorFlow's C++ log level for commands: 3 keeps its log lines (such as oneDNN's
+#: "supports DT_BOOL only on platforms with AVX-512", printed at every `predict`) out of
+#: a command's output; its errors still reach the user as Python exceptions.
+TF_CPP_MIN_LOG_LEVEL = "3"
+
+
 def quiet_tensorflow():
-    """Imports TensorFlow without its C++ start-up chatter (set SEQCORE_TF_LOGS=1 to see it).
+    """Imports TensorFlow without its C++ log lines (set SEQCORE_TF_LOGS=1 to see them).
 
     TensorFlow prints some lines before its logging is configured, so
     TF_CPP_MIN_LOG_LEVEL cannot hide them; stderr is silenced at the file
-    descriptor level for the duration of the import only. Import errors
-    still raise as usual.
+    descriptor level for the duration of the import only. Later C++ log
+    lines are hidden by TF_CPP_MIN_LOG_LEVEL (unless the environment sets
+    it). Import errors still raise as usual.
     """
     if "tensorflow" in sys.modules or os.environ.get("SEQCORE_TF_LOGS"):
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", TF_CPP_MIN_LOG_LEVEL)
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
