@@ -9,9 +9,9 @@ import datetime
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from seqcore.atomic import atomic_file
 from seqcore.errors import SeqcoreError
 
 PARTIAL_SUFFIX = ".partial"
@@ -39,25 +39,18 @@ def write_json(path, data):
     >>> read_json(folder / "metrics.json")
     {'accuracy': 0.9}
     """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
+    with atomic_file(path) as temporary, open(temporary, "w", encoding="utf-8") as file:
         json.dump(data, file, indent=2, sort_keys=True)
         file.write("\n")
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
 
 
 def save_model_atomically(model, path):
     """Saves a Keras model to a temporary file beside `path`, then renames it.
 
-    A kill mid-save leaves the previous file intact (and a `.saving.*`
-    file that `finish_run` removes).
+    A failure mid-save leaves the previous file intact.
     """
-    path = Path(path)
-    temporary = path.with_name(".saving." + path.name)
-    model.save(temporary)
-    os.replace(temporary, path)
+    with atomic_file(path) as temporary:
+        model.save(temporary)
 
 
 def read_json(path):

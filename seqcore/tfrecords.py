@@ -24,13 +24,11 @@ Example:
 """
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from seqcore.atomic import atomic_folder, check_output
 from seqcore.errors import SeqcoreError
 
 PREFIX = "tfrecord:"
@@ -99,14 +97,11 @@ def write_shards(out, splits, features, shards=8, metadata=None, overwrite=False
     out = Path(out)
     if int(shards) < 1:
         raise SeqcoreError(f"--shards must be a positive number of files; received: {shards}")
-    if out.exists() and not overwrite:
-        raise SeqcoreError(f"output folder already exists: {out}; expected a new folder, or --overwrite")
+    check_output(out, overwrite)
     _check_features(features)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     manifest = {"format": FORMAT, "version": 1, "features": features, "splits": {},
                 "metadata": metadata or {}}
-    try:
+    with atomic_folder(out, overwrite) as temporary:
         for split, examples in splits.items():
             examples = list(examples) if not hasattr(examples, "__len__") else examples
             count = len(examples)
@@ -127,12 +122,6 @@ def write_shards(out, splits, features, shards=8, metadata=None, overwrite=False
         with open(temporary / MANIFEST, "w", encoding="utf-8") as file:
             json.dump(manifest, file, indent=2, sort_keys=True)
             file.write("\n")
-        os.chmod(temporary, 0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(temporary, out)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
     return manifest
 
 

@@ -11,13 +11,13 @@ into place.
 
 import contextlib
 import csv
-import os
 import platform
 import shutil
 
 import keras
 import tensorflow as tf
 
+from seqcore.atomic import atomic_file
 from seqcore.callbacks import BestModelCheckpoint, NanGuard, ResumableBackup
 from seqcore.errors import SeqcoreError
 from seqcore.runs import save_model_atomically, write_json
@@ -90,12 +90,10 @@ def _dedupe_history(path):
     if not rows:
         return
     by_epoch = {row["epoch"]: row for row in rows}
-    temporary = path.with_name(".history.csv")
-    with open(temporary, "w", newline="", encoding="utf-8") as file:
+    with atomic_file(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(sorted(by_epoch.values(), key=lambda row: int(row["epoch"])))
-    os.replace(temporary, path)
 
 
 def run_training(

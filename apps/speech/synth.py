@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqcore.atomic import atomic_folder, check_output
 from seqcore.audio import fit_length, resample
 from seqcore.errors import SeqcoreError
 from seqcore.runs import cache_root
@@ -222,13 +223,10 @@ def synthesize(words, out, *, sample_rate=16000, clip_seconds=1.0, overwrite=Fal
     if len(set(words)) != len(words):
         raise SeqcoreError(f"repeated word in --words: {', '.join(words)}; expected each word once")
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise SeqcoreError(f"output folder already exists: {out}; expected a new folder, or --overwrite")
+    check_output(out, overwrite)
     jobs = plan(words, **plan_options)
     clip_samples = int(round(sample_rate * clip_seconds))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_folder(out, overwrite) as work:
         for word in words:
             (work / word).mkdir()
         speakers, failed = set(), 0
@@ -251,13 +249,6 @@ def synthesize(words, out, *, sample_rate=16000, clip_seconds=1.0, overwrite=Fal
                          for key, value in plan_options.items()},
         }
         (work / "synth.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        os.chmod(work, 0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(work, out)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
     return out
 
 

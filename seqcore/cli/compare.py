@@ -110,7 +110,8 @@ def compare(ctx, task, cells, bidirectional, units, repeats, seed, out, overwrit
     options = parse_task_options(task, ctx.args)
 
     from seqcore.compare import plots
-    from seqcore.compare.output import check_output, default_output
+    from seqcore.atomic import check_output
+    from seqcore.compare.output import default_output
 
     plots.require_matplotlib()
     out = Path(out) if out else default_output(task)
@@ -127,7 +128,7 @@ def compare(ctx, task, cells, bidirectional, units, repeats, seed, out, overwrit
 
 def _app(task, out, overwrite, backbones, task_args, common):
     from seqcore.compare import plots
-    from seqcore.compare.output import atomic_folder
+    from seqcore.atomic import atomic_folder
     from seqcore.compare.report import COLUMNS, format_table, markdown_report, summarize, write_report
     from seqcore.compare.runner import run_comparison
     from seqcore.compare.tasks import LATENCY_BATCH, get_task
@@ -162,7 +163,7 @@ def _longrange(out, overwrite, backbones, options, common):
 
     from seqcore.cli.group import quiet_tensorflow
     from seqcore.compare import longrange, plots
-    from seqcore.compare.output import atomic_folder
+    from seqcore.atomic import atomic_folder
     from seqcore.compare.report import text_table, write_report
 
     quiet_tensorflow()

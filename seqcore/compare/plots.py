@@ -1,7 +1,6 @@
 """Figures of a comparison (matplotlib, imported only here and only when drawing)."""
 
-import os
-
+from seqcore.atomic import atomic_file
 from seqcore.errors import SeqcoreError
 
 
@@ -26,9 +25,8 @@ def _pyplot():
 
 def _save(figure, path):
     """Saves a PNG atomically (temporary file, then rename) and closes the figure."""
-    temporary = path.with_name(f".{path.name}")
-    figure.savefig(temporary, format="png", dpi=90, bbox_inches="tight")
-    os.replace(temporary, path)
+    with atomic_file(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=90, bbox_inches="tight")
     figure.clear()
 
 
