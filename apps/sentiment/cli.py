@@ -24,10 +24,13 @@ def cli():
 @click.option("--label-col", default="label", show_default=True, help="Label column of a file source.")
 @click.option("--limit", type=click.IntRange(min=3), help="Use at most this many examples (quick runs).")
 @click.option("--max-tokens", type=click.IntRange(min=3), default=20000, show_default=True, help="Vocabulary size.")
-@click.option("--sequence-length", type=click.IntRange(min=1), default=320, show_default=True, help="Tokens kept per text.")
+@click.option("--sequence-length", type=click.IntRange(min=1),
+              help="Keep only the first N tokens of each text. [default: every token, whole documents]")
+@click.option("--wide/--no-wide", default=True, show_default=True,
+              help="A linear path over TF-IDF word 1-2 grams beside the recurrent one, trained jointly.")
 @backbone_options(default_preset="lstm")
 @training_options(default_epochs=3, default_batch_size=64)
-def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, resume, overwrite,
+def train(data, text_col, label_col, limit, max_tokens, sequence_length, wide, out, resume, overwrite,
           strategy, mixed_precision, **options):
     """Train a sentiment classifier and write a run directory.
 
@@ -46,6 +49,7 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, re
         limit=limit,
         max_tokens=max_tokens,
         sequence_length=sequence_length,
+        wide=wide,
         **options,
     )
     path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,
@@ -54,8 +58,10 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, re
         click.echo(f"worker done; the chief writes the run to {path}")
         return
     test = metrics["test"]
+    reference = metrics.get("baseline")
+    against = f" (baseline {reference['test']['accuracy']:.4f})" if reference else ""
     click.echo(
-        f"test accuracy {test['accuracy']:.4f}, F1 {test['f1']:.4f} "
+        f"test accuracy {test['accuracy']:.4f}{against}, F1 {test['f1']:.4f} "
         f"on {test['examples']} examples; run written to {path}"
     )
 
@@ -71,15 +77,29 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, out, re
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True,
               help="Which split of the run's own data.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def evaluate(run_dir, data, text_col, label_col, split, as_json):
-    """Print accuracy, precision, recall, F1 and the confusion matrix of RUN_DIR."""
+@click.option("--baseline/--no-baseline", default=True, show_default=True,
+              help="Also report the TF-IDF n-gram baseline on the same texts (trained on the run's "
+              "training split; saved with runs trained by this version).")
+def evaluate(run_dir, data, text_col, label_col, split, as_json, baseline):
+    """Print accuracy, precision, recall, F1 and the confusion matrix of RUN_DIR, and the baseline's."""
     from apps.sentiment import commands
     from seqcore.metrics import format_classification_metrics
 
     metrics = commands.evaluate(
-        run_dir, data=data, split=split, text_column=text_col, label_column=label_col
+        run_dir, data=data, split=split, text_column=text_col, label_column=label_col,
+        with_baseline=baseline,
     )
-    click.echo(json.dumps(metrics, indent=2) if as_json else format_classification_metrics(metrics))
+    if as_json:
+        click.echo(json.dumps(metrics, indent=2))
+        return
+    reference = metrics.pop("baseline", None)
+    click.echo(format_classification_metrics(metrics))
+    if reference:
+        gain = 100 * (metrics["accuracy"] - reference["accuracy"])
+        click.echo(f"\nbaseline ({reference['description']}) on the same {reference['examples']} texts:")
+        side = "above" if gain >= 0 else "below"
+        click.echo(f"accuracy {reference['accuracy']:.4f}, F1 {reference['f1']:.4f}; "
+                   f"the model is {abs(gain):.1f} points {side} it")
 
 
 @cli.command()

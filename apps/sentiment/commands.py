@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from apps.sentiment import baseline
 from apps.sentiment import data as sentiment_data
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
@@ -35,7 +36,8 @@ def resolve_config(
     pooling=None,
     embedding_dim=None,
     max_tokens=20000,
-    sequence_length=320,
+    sequence_length=None,
+    wide=True,
     head_dropout=0.2,
     epochs=3,
     batch_size=64,
@@ -59,6 +61,9 @@ def resolve_config(
             "limit": limit,
         },
         "preprocessing": {"max_tokens": max_tokens, "sequence_length": sequence_length},
+        # The n-gram path (the baseline, joined: apps.sentiment.wide_deep) is trained
+        # on texts in memory: not for streamed TFRecord shards.
+        "wide": bool(wide) and not _is_streamed(data),
         "preset": backbone,
         "backbone": preset_kwargs(
             backbone,
@@ -83,6 +88,12 @@ def resolve_config(
     }
 
 
+def _is_streamed(source):
+    from seqcore.tfrecords import is_tfrecord_source
+
+    return source is not None and is_tfrecord_source(source)
+
+
 def _absolute_if_path(source):
     """Stores file and folder sources absolutely, so `evaluate` works from anywhere."""
     from seqcore.tfrecords import PREFIX, is_tfrecord_source, source_dir
@@ -103,34 +114,50 @@ def _load_splits(data_config):
     )
 
 
-BUCKET_BOUNDARIES = [64, 128, 192, 256]
+BUCKET_BOUNDARIES = [64, 128, 192, 256, 384, 512, 768, 1024, 2048, 4096, 8192]
+#: Words a training batch holds at most (batch size x its bucket's upper
+#: bound): batches of longer texts are smaller, so whole documents train in
+#: bounded memory; texts beyond the last bound train one per batch.
+MAX_BATCH_WORDS = 64 * 1024
+
+
+def bucket_batch_sizes(batch_size):
+    """Batch size of each length bucket: `batch_size`, lowered where texts are long.
+
+    Example:
+
+    >>> bucket_batch_sizes(64)
+    [64, 64, 64, 64, 64, 64, 64, 64, 32, 16, 8, 1]
+    """
+    return [max(1, min(batch_size, MAX_BATCH_WORDS // bound)) for bound in BUCKET_BOUNDARIES] + [1]
 
 
 def _dataset(texts, labels, batch_size, shuffle_seed=None):
-    """Batches (text, label) pairs; for training, shuffled and bucketed by length.
+    """Batches (text, label) pairs bucketed by length; for training (a seed), shuffled.
 
     Texts of similar length share a batch, so little time goes into padding
-    steps. The number of batches is computed up front (a partial batch per
-    bucket at most), so Keras' progress bar knows it from the first epoch.
+    steps, and every text is read whole. The number of batches is computed
+    up front (a partial batch per bucket at most), so Keras' progress bar
+    knows it from the first epoch.
     """
     import tensorflow as tf
 
     texts = np.array(texts, dtype=object)
     dataset = tf.data.Dataset.from_tensor_slices((texts, labels))
-    if shuffle_seed is None:
-        return dataset.batch(batch_size)
 
     def word_count(text):
         return tf.size(tf.strings.split(text))
 
+    sizes = bucket_batch_sizes(batch_size)
     lengths = tf.strings.split(texts).row_lengths().numpy()
     per_bucket = np.bincount(np.digitize(lengths, BUCKET_BOUNDARIES), minlength=len(BUCKET_BOUNDARIES) + 1)
-    batches = int(np.sum(-(-per_bucket // batch_size)))
-    dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
+    batches = int(np.sum(-(-per_bucket // np.array(sizes))))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.bucket_by_sequence_length(
         lambda text, label: word_count(text),
         bucket_boundaries=BUCKET_BOUNDARIES,
-        bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
+        bucket_batch_sizes=sizes,
     )
     return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
@@ -146,7 +173,7 @@ def _streamed_dataset(examples, batch_size, shuffle_seed=None, shuffle_buffer=10
     return pairs.bucket_by_sequence_length(
         lambda text, label: tf.size(tf.strings.split(text)),
         bucket_boundaries=BUCKET_BOUNDARIES,
-        bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
+        bucket_batch_sizes=bucket_batch_sizes(batch_size),
     ).prefetch(tf.data.AUTOTUNE)
 
 
@@ -259,8 +286,12 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         metrics = {
             "test": examples.report(model, "test"),
             "validation": examples.report(model, "validation"),
-            "train_seconds": round(time.time() - started, 1),
         }
+        if examples.splits is not None:
+            reference, metrics["baseline"] = _baseline_metrics(examples.splits, training["seed"], run.work)
+            if config.get("wide"):
+                metrics = _join_wide_path(model, reference, examples, metrics, run.work)
+        metrics["train_seconds"] = round(time.time() - started, 1)
         return finish_run(run, metrics), metrics
 
 
@@ -293,10 +324,83 @@ def prepare(out, data=None, text_column="text", label_column="label", limit=None
 
 
 def _classification_report(model, texts, labels):
+    from apps.sentiment.model import predict_texts
     from seqcore.metrics import classification_metrics
 
-    probabilities = model.predict(np.array(texts, dtype=object), batch_size=256, verbose=0)
-    return classification_metrics(labels, probabilities, model.class_names)
+    return classification_metrics(labels, predict_texts(model, texts), model.class_names)
+
+
+#: The in-product baseline of a run, saved beside its model.
+BASELINE_FILE = "baseline.keras"
+
+
+def _baseline_metrics(splits, seed, folder):
+    """Trains the baseline on the run's training split and saves it in `folder`: `(model, metrics)`."""
+    from seqcore.runs import save_model_atomically
+
+    model, seconds = baseline.train_baseline(
+        splits.train_texts, splits.train_labels, splits.validation_texts, splits.validation_labels,
+        classes=len(splits.class_names), seed=seed,
+    )
+    save_model_atomically(model, Path(folder) / BASELINE_FILE)
+    return model, {
+        "description": baseline.DESCRIPTION,
+        "test": baseline.baseline_report(model, splits.test_texts, splits.test_labels, splits.class_names),
+        "validation": baseline.baseline_report(
+            model, splits.validation_texts, splits.validation_labels, splits.class_names
+        ),
+        "train_seconds": round(seconds, 1),
+    }
+
+
+def _join_wide_path(model, reference, examples, metrics, folder):
+    """Joins the trained recurrent model and the baseline (`wide_deep.combine`) as the run's model.
+
+    The wide logits' weight is the one with the lowest validation log loss;
+    the recurrent model's own metrics stay in `metrics["recurrent"]`.
+    """
+    from apps.sentiment.model import predict_texts
+    from apps.sentiment.wide_deep import best_weight, combine
+    from seqcore.runs import save_model_atomically
+
+    splits = examples.splits
+    weight = best_weight(
+        predict_texts(model, splits.validation_texts),
+        baseline.predict_baseline(reference, splits.validation_texts),
+        splits.validation_labels,
+    )
+    joined = combine(model, reference, weight)
+    save_model_atomically(joined, Path(folder) / "model.keras")
+    return {
+        "test": examples.report(joined, "test"),
+        "validation": examples.report(joined, "validation"),
+        "wide_weight": weight,
+        "recurrent": {"test": metrics["test"], "validation": metrics["validation"]},
+        "baseline": metrics["baseline"],
+    }
+
+
+def run_baseline(run_dir, config):
+    """The run's baseline model: saved with the run, else trained now on the run's training split.
+
+    Runs written before the baseline existed (or streamed from TFRecord
+    shards) have none saved; for those it is trained from the run's data.
+    """
+    from seqcore.saving import load_model
+
+    saved = Path(run_dir) / BASELINE_FILE
+    if saved.is_file():
+        return load_model(saved)
+    from seqcore.tfrecords import is_tfrecord_source
+
+    if is_tfrecord_source(config["data"]["source"]):
+        return None
+    splits = _load_splits(config["data"])
+    model, _ = baseline.train_baseline(
+        splits.train_texts, splits.train_labels, splits.validation_texts, splits.validation_labels,
+        classes=len(splits.class_names), seed=config["training"]["seed"],
+    )
+    return model
 
 
 def load_run_model(run_dir):
@@ -307,8 +411,12 @@ def load_run_model(run_dir):
     return load_model(Path(run_dir) / "model.keras")
 
 
-def evaluate(run_dir, data=None, split="test", text_column=None, label_column=None):
+def evaluate(run_dir, data=None, split="test", text_column=None, label_column=None, with_baseline=True):
     """Metrics of a run's model on a split of its own data, or on all of `data`.
+
+    With `with_baseline`, `metrics["baseline"]` holds the in-product
+    baseline's metrics on the same texts (`apps.sentiment.baseline`; None
+    for a run streamed from TFRecord shards that saved none).
 
     Args:
         run_dir: a finished run directory.
@@ -317,24 +425,38 @@ def evaluate(run_dir, data=None, split="test", text_column=None, label_column=No
         split: `"test"` or `"validation"` of the run's own data.
         text_column: column of `data` holding the text (default: the run's).
         label_column: column of `data` holding the label (default: the run's).
+        with_baseline: also report the baseline on the same texts.
     """
     config = open_run(run_dir)
     model = load_run_model(run_dir)
+    texts = None  # stays None for streamed TFRecord shards: no baseline for those
     if data is None:
-        return _Examples(config["data"]).report(model, split)
-    texts, names, description = sentiment_data.load_examples(
-        data,
-        text_column=text_column or config["data"]["text_column"],
-        label_column=label_column or config["data"]["label_column"],
-    )
-    unknown = sorted(set(names) - set(model.class_names))
-    if unknown:
-        raise SeqcoreError(
-            f"labels of {description} are not the model's classes; expected: "
-            f"{', '.join(model.class_names)}; received: {', '.join(unknown)}"
+        examples = _Examples(config["data"])
+        metrics = examples.report(model, split)
+        if examples.splits is not None:
+            texts, labels = getattr(examples.splits, f"{split}_texts"), getattr(examples.splits, f"{split}_labels")
+    else:
+        texts, names, description = sentiment_data.load_examples(
+            data,
+            text_column=text_column or config["data"]["text_column"],
+            label_column=label_column or config["data"]["label_column"],
         )
-    index = {name: i for i, name in enumerate(model.class_names)}
-    return _classification_report(model, texts, np.array([index[name] for name in names]))
+        unknown = sorted(set(names) - set(model.class_names))
+        if unknown:
+            raise SeqcoreError(
+                f"labels of {description} are not the model's classes; expected: "
+                f"{', '.join(model.class_names)}; received: {', '.join(unknown)}"
+            )
+        index = {name: i for i, name in enumerate(model.class_names)}
+        labels = np.array([index[name] for name in names])
+        metrics = _classification_report(model, texts, labels)
+    if with_baseline:
+        reference = None if texts is None else run_baseline(run_dir, config)
+        metrics["baseline"] = None if reference is None else {
+            "description": baseline.DESCRIPTION,
+            **baseline.baseline_report(reference, texts, labels, model.class_names),
+        }
+    return metrics
 
 
 #: Texts per model call in `predict`: memory stays bounded whatever the input size.

@@ -1,5 +1,7 @@
 """Builds the sentiment classifier and its TensorFlow Serving function."""
 
+import weakref
+
 import tensorflow as tf
 
 from apps.sentiment.preprocessing import TextPreprocessor
@@ -23,7 +25,8 @@ def build_classifier(config, train_texts, class_names):
         class_names: label of each class index.
 
     Returns:
-        A `SequenceClassifier` taking raw strings through its preprocessor.
+        A `SequenceClassifier` taking raw strings through its preprocessor
+        (`apps.sentiment.wide_deep.combine` adds the n-gram path once trained).
 
     Example:
 
@@ -43,17 +46,42 @@ def build_classifier(config, train_texts, class_names):
     )
 
 
-def serving_function(model):
+#: Padded token steps (texts x longest text) one model call may read at once.
+#: A batch whose padding would exceed it (one very long text among many) is
+#: read one text at a time, so memory follows the longest text alone, not
+#: batch size x longest text. 2**20 steps take about 1 GB in the LSTM 64 default.
+MAX_BATCH_STEPS = 2**20
+
+
+def serving_function(model, max_batch_steps=MAX_BATCH_STEPS):
     """`serving_default`: `text` string [batch] -> `label` and `probabilities`.
+
+    Every text is read whole, whatever its length. A batch is read in one
+    call unless its padded token ids exceed `max_batch_steps`; then one text
+    at a time (each text's result is the same either way: padding is masked).
 
     Example:
 
     >>> # serve = serving_function(model); serve(tf.constant(["great film"]))["label"]
     """
     class_names = tf.constant(model.class_names)
+    classes = len(model.class_names)
+
+    def one_by_one(text):
+        return tf.map_fn(
+            lambda one: model(model.preprocessor(one[None]), training=False)[0],
+            text,
+            fn_output_signature=tf.TensorSpec([classes], tf.float32),
+        )
 
     def serve(text):
-        probabilities = model(model.preprocessor(text), training=False)
+        features = model.preprocessor(text)
+        token_ids = features["token_ids"] if isinstance(features, dict) else features
+        probabilities = tf.cond(
+            tf.size(token_ids, out_type=tf.int64) > max_batch_steps,
+            lambda: one_by_one(text),
+            lambda: tf.cast(model(features, training=False), tf.float32),
+        )
         label = tf.gather(class_names, tf.argmax(probabilities, axis=-1))
         return {"label": label, "probabilities": probabilities}
 
@@ -61,3 +89,32 @@ def serving_function(model):
 
 
 INPUT_SIGNATURE = [tf.TensorSpec([None], tf.string, name="text")]
+
+
+#: Each model's traced serving function, kept while the model lives.
+_SERVE = weakref.WeakKeyDictionary()
+
+
+def predict_texts(model, texts, batch_size=256):
+    """Class probabilities `(len(texts), classes)` of raw texts, each read whole.
+
+    Texts are batched by length (little padding) through `serving_function`,
+    so memory stays bounded whatever the lengths; results keep the input order.
+
+    Example:
+
+    >>> # predict_texts(model, ["great film", "dull"]).shape == (2, 2)
+    """
+    import numpy as np
+
+    if model not in _SERVE:
+        _SERVE[model] = tf.function(serving_function(model), input_signature=INPUT_SIGNATURE)
+    serve = _SERVE[model]
+    texts = list(texts)
+    order = np.argsort([len(text) for text in texts], kind="stable")
+    probabilities = np.zeros((len(texts), len(model.class_names)), dtype="float32")
+    for start in range(0, len(texts), batch_size):
+        chosen = order[start:start + batch_size]
+        batch = tf.constant([texts[i] for i in chosen])
+        probabilities[chosen] = serve(batch)["probabilities"].numpy()
+    return probabilities

