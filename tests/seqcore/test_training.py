@@ -117,37 +117,53 @@ def test_nan_loss_stops_with_a_clear_error_and_leaves_nothing(tmp_path):
     assert not run.work.exists() and not run.path.exists()
 
 
-def test_run_killed_mid_epoch_resumes_and_finishes(tmp_path):
-    out = tmp_path / "run"
-    backup = tmp_path / "run.partial" / "backup" / "training_metadata.json"
-    process = subprocess.Popen([sys.executable, str(SCRIPT), str(out)])
-    deadline = time.time() + 120
-    try:
-        # Wait until at least one epoch is done and a mid-epoch backup exists.
-        while time.time() < deadline and process.poll() is None:
-            if backup.is_file():
-                try:
-                    state = json.loads(backup.read_text())
-                except ValueError:
-                    state = {}
-                if state.get("epoch", 0) >= 1 and state.get("batch", 0) > 0:
-                    break
-            time.sleep(0.05)
-        assert process.poll() is None, "training finished before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert (tmp_path / "run.partial").is_dir() and not out.exists()
+def test_run_killed_mid_epoch_resumes_from_its_backup(tmp_path):
+    """SIGKILL mid-epoch, then resume: the run continues from its backup and trains only what is left.
 
-    subprocess.run([sys.executable, str(SCRIPT), str(out), "resume"], check=True, timeout=180)
-    assert not (tmp_path / "run.partial").exists()
-    assert _history_epochs(out / "history.csv") == [0, 1, 2, 3]
-    assert json.loads((out / "metrics.json").read_text())["accuracy"] >= 0.0
+    The resumed process starts from exactly the backup's weights and optimizer
+    state, trains the epochs left (the interrupted one again, from its
+    mid-epoch weights) and no finished one, and leaves a complete run.
+    """
     from seqcore.saving import load_model
+    from tests.seqcore.resume_helpers import (
+        assert_resumed_from_backup, backup_weights, h5_arrays, kill_mid_epoch,
+    )
 
-    assert load_model(out / "model.keras").class_names == ["a", "b"]
+    out, partial = tmp_path / "run", tmp_path / "run.partial"
+    state, before = kill_mid_epoch([sys.executable, str(SCRIPT), str(out)], partial)
+    epoch = state[0]
+    at_kill = backup_weights(partial / "backup")
+    with open(partial / "history.csv", newline="") as file:
+        finished = [row for row in csv.DictReader(file) if int(row["epoch"]) < epoch]
+    assert partial.is_dir() and not out.exists()
+
+    subprocess.run([sys.executable, str(SCRIPT), str(out), "resume"], check=True, timeout=180,
+                   capture_output=True)
+    assert not partial.exists()
+    # started from the backup: every weight and optimizer variable, the iteration count included
+    started = h5_arrays(tmp_path / "resumed_start.weights.h5")
+    assert sorted(started) == sorted(at_kill)
+    for name, value in at_kill.items():
+        np.testing.assert_array_equal(started[name], value, err_msg=name)
+    # trained only the epochs left, each a full epoch (64 examples in batches of 4)
+    record = json.loads((tmp_path / "resumed.json").read_text())
+    assert record == {"epochs": list(range(epoch, 4)), "batches": 16 * (4 - epoch)}
+    assert_resumed_from_backup(out, state, before, epochs=4)
+    # the finished epochs' history is kept as the killed process wrote it
+    with open(out / "history.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [int(row["epoch"]) for row in rows] == [0, 1, 2, 3]
+    assert rows[:epoch] == finished
+    # the final files are complete: the best model loads and scores the metrics written
+    model = load_model(out / "model.keras")
+    assert model.class_names == ["a", "b"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json", "history.csv", "logs", "metrics.json", "model.keras"]
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(64, 5, 2)).astype("float32")
+    labels = (features[:, 0, 0] > 0).astype("int32")
+    accuracy = np.mean(np.argmax(model.predict(features, verbose=0), axis=-1) == labels)
+    assert json.loads((out / "metrics.json").read_text())["accuracy"] == pytest.approx(accuracy, abs=1e-6)
 
 
 def test_resume_after_fit_ended_goes_straight_to_the_best_model(tmp_path):

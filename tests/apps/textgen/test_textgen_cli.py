@@ -264,41 +264,35 @@ def test_help_does_not_import_tensorflow():
     assert result.stdout.strip() == "False", result.stderr[-2000:]
 
 
-# --- word level, resumed after an interruption -------------------------------------------
+# --- word level, resumed after SIGKILL ----------------------------------------------------
 
 
-class Interrupt:
-    """Raises KeyboardInterrupt at a given (epoch, batch), like Ctrl-C."""
+def test_word_level_run_killed_mid_epoch_resumes_from_its_backup(tmp_path):
+    """`train` killed with SIGKILL mid-epoch; `train --resume` trains only the epochs left.
 
-    def __new__(cls, epoch, batch):
-        import keras
+    The resumed process's TensorBoard files show it trained epochs E.. only and
+    started from the backup's optimizer iteration count (tests/seqcore/resume_helpers.py).
+    """
+    from tests.seqcore.resume_helpers import assert_resumed_from_backup, kill_mid_epoch
 
-        class _Interrupt(keras.callbacks.Callback):
-            def on_epoch_begin(self, current, logs=None):
-                self.epoch = current
-
-            def on_train_batch_end(self, current, logs=None):
-                if self.epoch == epoch and current == batch:
-                    raise KeyboardInterrupt
-
-        return _Interrupt()
-
-
-def test_word_level_run_resumes_after_an_interruption(workdir, corpus_file):
-    out = workdir / "word-run"
-    config = commands.resolve_config(data=str(corpus_file), level="word", seq_len=16, units=16,
-                                     embedding_dim=8, epochs=2, batch_size=32)
-    with pytest.raises(KeyboardInterrupt):
-        commands.train(config, out=out, verbose=0, backup_every=4, extra_callbacks=[Interrupt(1, 5)])
-    partial = Path(str(out) + ".partial")
+    corpus = tmp_path / "plays.txt"
+    corpus.write_text(make_text(lines=1500), encoding="utf-8")
+    out, partial = tmp_path / "word-run", tmp_path / "word-run.partial"
+    command = [sys.executable, "-m", "apps.textgen", "train", "--data", str(corpus), "--out", str(out),
+               "--level", "word", "--seq-len", "16", "--units", "16", "--embedding-dim", "8",
+               "--batch-size", "8", "--epochs", "4", "--patience", "4"]
+    state, before = kill_mid_epoch(command, partial, env=TF_ENV)
     assert partial.is_dir() and not out.exists()
     vocabulary = json.loads((partial / "vocabulary.json").read_text())
 
-    result = ok(invoke("train", "--out", out, "--resume"))
-    assert "nats/char" in result.output
+    result = subprocess.run([sys.executable, "-m", "apps.textgen", "train", "--out", str(out), "--resume"],
+                            capture_output=True, text=True, env=TF_ENV, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "nats/char" in result.stdout
     assert not partial.exists()
+    assert_resumed_from_backup(out, state, before, epochs=4)
     epochs = [line.split(",")[0] for line in (out / "history.csv").read_text().splitlines()[1:]]
-    assert epochs == ["0", "1"]
+    assert epochs == ["0", "1", "2", "3"]
     model = commands.load_run_model(out)
     assert model.preprocessor.level == "word" and model.preprocessor.vocabulary == vocabulary
     metrics = json.loads((out / "metrics.json").read_text())["validation"]
