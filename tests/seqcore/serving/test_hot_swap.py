@@ -20,23 +20,45 @@ def wait_for(condition, seconds=30.0):
     return False
 
 
+def _probabilities(base, version, text):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(base / str(version)))
+    return loaded.signatures["serving_default"](text=tf.constant([text]))["probabilities"].numpy()[0]
+
+
 def test_new_version_is_served_and_removed_version_unloaded(exports, tmp_path):
+    """Every request during a swap is counted; any exception or non-200 fails the test, and each
+    answer is the old version's or the new version's."""
+    import numpy as np
+
     base = tmp_path / "sentiment"
     shutil.copytree(exports / "sentiment", base)
     registry, server = start_server({"sentiment": base}, poll_interval=0.1)
     client = Client(server.url)
-    failures, versions_seen, stop = [], set(), threading.Event()
+    lock, stop = threading.Lock(), threading.Event()
+    answers, failures, versions_seen = [], [], set()
 
     def loop():
         while not stop.is_set():
-            status, body = client.request("/v1/models/sentiment:predict", {"instances": ["loved it"]})
-            if status != 200:
-                failures.append((status, body))
-            status, body = client.request("/v1/models/sentiment")
-            if status != 200:
-                failures.append((status, body))
-            else:
-                versions_seen.add(body["model_version_status"][0]["version"])
+            started = time.monotonic()
+            try:
+                status, body = client.request("/v1/models/sentiment:predict", {"instances": ["loved it"]},
+                                              timeout=10)
+                with lock:
+                    if status == 200:
+                        answers.append((started, body["predictions"][0]["probabilities"]))
+                    else:
+                        failures.append((status, body))
+                status, body = client.request("/v1/models/sentiment", timeout=10)
+                with lock:
+                    if status == 200:
+                        versions_seen.add(body["model_version_status"][0]["version"])
+                    else:
+                        failures.append((status, body))
+            except Exception as error:  # a reset connection or a timeout is a failed request
+                with lock:
+                    failures.append(repr(error))
             time.sleep(0.01)  # leave the export some CPU
 
     threads = [threading.Thread(target=loop) for _ in range(3)]
@@ -44,13 +66,29 @@ def test_new_version_is_served_and_removed_version_unloaded(exports, tmp_path):
         for thread in threads:
             thread.start()
         time.sleep(0.3)
+        swap_start = time.monotonic()
         export_sentiment(base, version=2, seed=5)  # written atomically beside the served one
         assert wait_for(lambda: "2" in versions_seen)
+        swap_end = time.monotonic()
         time.sleep(0.3)
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+        assert not any(thread.is_alive() for thread in threads)
         assert failures == []
+        during = [a for a in answers if swap_start <= a[0] <= swap_end]
+        assert len(during) >= 10, f"only {len(during)} requests during the swap"
+        old, new = _probabilities(base, 1, "loved it"), _probabilities(base, 2, "loved it")
+        assert np.abs(old - new).max() > 1e-4  # the versions answer differently
+        which = []
+        for _, got in answers:
+            if np.allclose(got, old, atol=1e-6):
+                which.append(1)
+            elif np.allclose(got, new, atol=1e-6):
+                which.append(2)
+            else:
+                pytest.fail(f"an answer that is neither version's: {got} (old {old}, new {new})")
+        assert which[0] == 1 and which[-1] == 2
         status, body = client.request("/v1/models/sentiment/metadata")
         assert body["model_spec"]["version"] == "2"
         assert client.request("/v1/models/sentiment/versions/1:predict", {"instances": ["x"]})[0] == 200
