@@ -28,10 +28,12 @@ def cli():
               help="Keep only the first N tokens of each text. [default: every token, whole documents]")
 @click.option("--wide/--no-wide", default=True, show_default=True,
               help="A linear path over TF-IDF word 1-2 grams beside the recurrent one, trained jointly.")
+@click.option("--init-from", type=click.Path(), help="Start the backbone (embedding + recurrent layers) "
+              "from this finished run's; its cell, units, layers and vocabulary must fit.")
 @backbone_options(default_preset="lstm")
 @training_options(default_epochs=3, default_batch_size=64)
-def train(data, text_col, label_col, limit, max_tokens, sequence_length, wide, out, resume, overwrite,
-          strategy, mixed_precision, **options):
+def train(data, text_col, label_col, limit, max_tokens, sequence_length, wide, init_from, out, resume,
+          overwrite, strategy, mixed_precision, **options):
     """Train a sentiment classifier and write a run directory.
 
     With no --data it trains on the built-in IMDB reviews, offline; with
@@ -50,6 +52,7 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, wide, o
         max_tokens=max_tokens,
         sequence_length=sequence_length,
         wide=wide,
+        init_from=init_from,
         **options,
     )
     path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,

@@ -38,6 +38,7 @@ def resolve_config(
     max_tokens=20000,
     sequence_length=None,
     wide=True,
+    init_from=None,
     head_dropout=0.2,
     epochs=3,
     batch_size=64,
@@ -78,6 +79,7 @@ def resolve_config(
             embedding_dim=embedding_dim,
         ),
         "head": {"dropout": head_dropout},
+        "init_from": None if init_from is None else str(Path(init_from).resolve()),
         "training": {
             "epochs": epochs,
             "batch_size": batch_size,
@@ -268,7 +270,8 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         model = run_training(
             run,
             config,
-            lambda: build_classifier(config, examples.train_texts(), examples.class_names),
+            lambda: _initialized(build_classifier(config, examples.train_texts(), examples.class_names),
+                                 config.get("init_from")),
             examples.train_dataset(distribution.global_batch_size(training["batch_size"]), training["seed"]),
             examples.validation_dataset(),
             epochs=training["epochs"],
@@ -293,6 +296,15 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
                 metrics = _join_wide_path(model, reference, examples, metrics, run.work)
         metrics["train_seconds"] = round(time.time() - started, 1)
         return finish_run(run, metrics), metrics
+
+
+def _initialized(model, init_from):
+    """The new classifier, its backbone started from run `init_from`'s when given (`seqcore.transfer`)."""
+    if init_from:
+        from seqcore.transfer import init_backbone
+
+        init_backbone(model.backbone, init_from, model.preprocessor.vectorizer.get_vocabulary())
+    return model
 
 
 def prepare(out, data=None, text_column="text", label_column="label", limit=None, shards=8,
