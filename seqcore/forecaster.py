@@ -9,6 +9,7 @@ the targets' units, so `model.keras` and its export both work on raw data.
 import keras
 from keras import ops
 
+from seqcore.forecast_calendar import calendar_features, calendar_width
 from seqcore.task import Task
 
 HEADS = ("direct", "autoregressive")
@@ -129,6 +130,25 @@ class Forecaster(Task, keras.Model):
             and adds to it (LSTNet's autoregressive "highway"), or None.
             The history must then be at least this long.
         dropout: dropout before the output layer.
+        future_features: how many known-future covariates the model reads
+            over the horizon (the last `future_features` history columns;
+            their future values come in the `future` input). Direct head only.
+        calendar_step: seconds between steps, to derive calendar features
+            (time of day, day of week and, with `calendar_year`, day of
+            year) from the `time` input
+            for every history and future step; None for no calendar.
+            Direct head only.
+        decoder_units: width of the per-step layer that reads the future
+            covariates and calendar (with the history's summary).
+        calibrated: whether the model holds per-step, per-level offsets
+            (raw units) added to its quantiles, set by conformal calibration
+            on held-out windows (`set_calibration`).
+
+    Inputs: the raw history `(batch, steps, num_features)`; with future
+    covariates or a calendar, a dict of `history`, `future` `(batch,
+    horizon, future_features)` (omitted without future covariates) and
+    `time` `(batch,)` epoch seconds of the first forecast step (float64;
+    omitted without a calendar).
 
     Returns:
         Raw-unit forecasts `(batch, horizon, num_targets, len(quantiles))`, float32.
@@ -154,6 +174,11 @@ class Forecaster(Task, keras.Model):
         residual_season=None,
         highway=None,
         dropout=0.0,
+        future_features=0,
+        calendar_step=None,
+        decoder_units=32,
+        calibrated=False,
+        calendar_year=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -161,7 +186,8 @@ class Forecaster(Task, keras.Model):
             raise ValueError(f"`horizon` must be at least 1; received: {horizon}")
         if head not in HEADS:
             raise ValueError(f"Unknown head; expected one of {', '.join(HEADS)}; received: {head!r}")
-        num_features = backbone.num_features
+        width = calendar_width(calendar_year) if calendar_step else 0
+        num_features = None if backbone.num_features is None else backbone.num_features - width
         if num_features is None or not 1 <= int(num_targets) <= num_features:
             raise ValueError(
                 "`num_targets` must be between 1 and the backbone's `num_features`; "
@@ -181,6 +207,17 @@ class Forecaster(Task, keras.Model):
                 f"bidirectional={backbone.bidirectional}, pooling={backbone.pooling!r}"
             )
 
+        if int(future_features) < 0 or int(future_features) > num_features - int(num_targets):
+            raise ValueError(
+                "`future_features` must be between 0 and the number of covariates "
+                f"({num_features - int(num_targets)}); received: {future_features}"
+            )
+        if (int(future_features) or calendar_step) and head != "direct":
+            raise ValueError(
+                "Future covariates and calendar features need the direct head; received: "
+                f"head={head!r}, future_features={future_features}, calendar_step={calendar_step}"
+            )
+
         # === Config ===
         self.backbone = backbone
         self.horizon = int(horizon)
@@ -192,6 +229,12 @@ class Forecaster(Task, keras.Model):
         self.highway = None if highway is None else int(highway)
         self.dropout = float(dropout)
         self.median_index = self.quantiles.index(0.5)
+        self.future_features = int(future_features)
+        self.calendar_step = None if not calendar_step else float(calendar_step)
+        self.calendar_width = width
+        self.calendar_year = bool(calendar_year)
+        self.decoder_units = int(decoder_units)
+        self.calibrated = bool(calibrated)
 
         # === Layers ===
         steps_out = 1 if head == "autoregressive" else self.horizon
@@ -210,6 +253,20 @@ class Forecaster(Task, keras.Model):
                 use_bias=False,
                 name="highway_dense",
             )
+        self.decoder_hidden = self.decoder_output = self.step_embedding = None
+        if self.takes_dict:
+            self.step_embedding = keras.layers.Embedding(self.horizon, 8, name="step_embedding")
+            self.decoder_hidden = keras.layers.Dense(self.decoder_units, activation="relu",
+                                                     name="decoder_hidden")
+            self.decoder_output = keras.layers.Dense(
+                self.num_targets * len(self.quantiles), kernel_initializer="zeros", name="decoder_output"
+            )
+        self.calibration = None
+        if self.calibrated:
+            self.calibration = self.add_weight(
+                shape=(self.horizon, self.num_targets, len(self.quantiles)), initializer="zeros",
+                trainable=False, name="calibration",
+            )
         self.build((None, None, self.num_features))
 
     def build(self, input_shape):
@@ -217,7 +274,31 @@ class Forecaster(Task, keras.Model):
         self.output_dense.build((None, self.backbone.output_width))
         if self.highway_dense is not None:
             self.highway_dense.build((None, self.highway * self.num_targets))
+        if self.takes_dict:
+            self.step_embedding.build((None,))
+            self.decoder_hidden.build((None, None, self._decoder_width()))
+            self.decoder_output.build((None, None, self.decoder_units))
         self.built = True
+
+    @property
+    def takes_dict(self):
+        """Whether the model's input is a dict (`history`, `future`, `time`) rather than the history alone."""
+        return bool(self.future_features or self.calendar_step)
+
+    @property
+    def _default_save_signature(self):
+        # TensorFlow's default signature traces the history alone; a dict-input model has none.
+        return None if self.takes_dict else super()._default_save_signature
+
+    def _decoder_width(self):
+        lagged = self.future_features if self.residual_season is not None else 0
+        return self.backbone.output_width + self.future_features + lagged + self.calendar_width + 8
+
+    def set_calibration(self, offsets):
+        """Sets the raw-unit offsets `(horizon, targets, levels)` added to the quantiles."""
+        if self.calibration is None:
+            raise ValueError("This forecaster was built with `calibrated=False`; it has no calibration to set")
+        self.calibration.assign(ops.cast(offsets, self.calibration.dtype))
 
     # --- Scaling -----------------------------------------------------------------------
 
@@ -266,19 +347,59 @@ class Forecaster(Task, keras.Model):
         return ops.take(targets, index, axis=1)
 
     def call(self, inputs, training=False):
+        future = time = None
+        if isinstance(inputs, dict):
+            future, time = inputs.get("future"), inputs.get("time")
+            inputs = inputs["history"]
+        if self.future_features and future is None:
+            raise ValueError(f"This forecaster reads {self.future_features} future covariates; "
+                             "expected inputs {'history', 'future'...}; received no `future`")
+        if self.calendar_step and time is None:
+            raise ValueError("This forecaster has calendar features; expected a `time` input "
+                             "(epoch seconds of the first forecast step); received none")
         inputs = ops.cast(inputs, "float32")
         normalized = self.normalizer(inputs)
         if self.head == "autoregressive":
             quantiles = self._autoregressive(normalized, training)
         else:
-            quantiles = self._direct(normalized, training)
+            quantiles = self._direct(normalized, training, future, time)
         mean, std = self._target_stats(quantiles.dtype)
-        return quantiles * std[:, None] + mean[:, None]
+        quantiles = quantiles * std[:, None] + mean[:, None]
+        if self.calibration is not None:
+            quantiles = ops.sort(quantiles + self.calibration, axis=-1)
+        return quantiles
 
-    def _direct(self, normalized, training):
-        pooled = self.backbone(normalized, training=training)["pooled_output"]
+    def _decoder(self, normalized, pooled, future, time, training):
+        """The per-step correction read from future covariates and calendar: `(B, horizon, targets * Q)`."""
+        batch = ops.shape(normalized)[0]
+        parts = [ops.repeat(pooled[:, None, :], self.horizon, axis=1)]
+        if self.future_features:
+            mean = ops.reshape(self.normalizer.mean, (-1,))[-self.future_features :]
+            std = ops.sqrt(ops.maximum(ops.reshape(self.normalizer.variance, (-1,))[-self.future_features :],
+                                       keras.backend.epsilon() ** 2))
+            parts.append((ops.cast(future, "float32") - mean) / std)
+            if self.residual_season is not None:
+                covariates = normalized[..., -self.future_features :]
+                parts.append(ops.stack([self._naive(covariates, step) for step in range(self.horizon)], axis=1))
+        if self.calendar_step:
+            parts.append(calendar_features(time, self.calendar_step, 0, self.horizon, self.calendar_year))
+        steps = self.step_embedding(ops.arange(self.horizon))
+        parts.append(ops.repeat(steps[None], batch, axis=0))
+        hidden = self.decoder_hidden(ops.concatenate(parts, axis=-1))
+        return self.decoder_output(self.head_dropout(hidden, training=training))
+
+    def _direct(self, normalized, training, future=None, time=None):
+        features = normalized
+        if self.calendar_step:
+            length = ops.shape(normalized)[1]
+            features = ops.concatenate(
+                [normalized, calendar_features(time, self.calendar_step, -length, length, self.calendar_year)],
+                axis=-1)
+        pooled = self.backbone(features, training=training)["pooled_output"]
         raw = self.output_dense(self.head_dropout(pooled, training=training))
         raw = ops.reshape(raw, (-1, self.horizon, self.num_targets * len(self.quantiles)))
+        if self.takes_dict:
+            raw = raw + self._decoder(normalized, pooled, future, time, training)
         quantiles = self._quantiles(raw)
         if self.residual_season is not None:
             targets = normalized[..., : self.num_targets]
@@ -331,6 +452,8 @@ class Forecaster(Task, keras.Model):
         return ops.stack(predicted, axis=1)
 
     def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, dict):
+            input_shape = input_shape["history"]
         return (input_shape[0], self.horizon, self.num_targets, len(self.quantiles))
 
     # --- Training ----------------------------------------------------------------------
@@ -361,6 +484,11 @@ class Forecaster(Task, keras.Model):
                 "residual_season": self.residual_season,
                 "highway": self.highway,
                 "dropout": self.dropout,
+                "future_features": self.future_features,
+                "calendar_step": self.calendar_step,
+                "decoder_units": self.decoder_units,
+                "calibrated": self.calibrated,
+                "calendar_year": self.calendar_year,
             }
         )
         return config

@@ -27,6 +27,11 @@ def _data_options(data_help):
                          "and future times."),
             click.option("--target", help="Column(s) to forecast, comma-separated (required for a file)."),
             click.option("--features", help="Past covariate column(s), comma-separated; '' for none."),
+            click.option("--future-features", help="Known-future covariate column(s) (a workday flag, a "
+                         "weather forecast...): read over the horizon too; '' for none (default for "
+                         "elecdemand: Temperature,WorkDay)."),
+            click.option("--country", help="Add a known-future 'holiday' flag from the time column: public "
+                         "holidays of this ISO country code (e.g. US, GB, AU-VIC), from the holidays package."),
             click.option("--id-col", help="Column naming the series of each row, for several series in "
                          "one file."),
             click.option("--lookback", type=int, default=336, show_default=True,
@@ -67,10 +72,15 @@ def _shard_windows(ctx, data, options):
               help="Predict the median as a correction of the seasonal naive forecast.")
 @click.option("--highway/--no-highway", default=True, show_default=True,
               help="Direct head: add a linear map of the lookback window of the targets (LSTNet).")
+@click.option("--calendar/--no-calendar", default=None,
+              help="Read time of day, day of week and day of year from the timestamps (default: on "
+              "wherever the series has a fixed time step).")
+@click.option("--calibrate/--no-calibrate", default=True, show_default=True,
+              help="Calibrate the quantiles on the validation part (conformal).")
 @backbone_options(default_preset="lstm")
 @training_options(default_epochs=10, default_batch_size=64)
-def train(data, time_col, target, features, id_col, out, resume, overwrite, strategy, mixed_precision,
-          **options):
+def train(data, time_col, target, features, future_features, country, id_col, out, resume, overwrite,
+          strategy, mixed_precision, **options):
     """Train a forecaster and write a run directory.
 
     With no --data it trains on the built-in half-hourly Victorian
@@ -85,8 +95,8 @@ def train(data, time_col, target, features, id_col, out, resume, overwrite, stra
     ctx = click.get_current_context()
     refuse_options_with_resume(ctx, resume)
     config = commands.resolve_config(
-        data=data, time_column=time_col, target=target, features=features, id_column=id_col,
-        **_shard_windows(ctx, data, options),
+        data=data, time_column=time_col, target=target, features=features, future_features=future_features,
+        country=country, id_column=id_col, **_shard_windows(ctx, data, options),
     )
     path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite, echo=_warn,
                                    strategy=strategy, mixed_precision=mixed_precision)
@@ -101,14 +111,26 @@ def train(data, time_col, target, features, id_col, out, resume, overwrite, stra
 @click.argument("run_dir", type=click.Path())
 @click.option("--data", help="Evaluate on this source (same columns) instead of the run's own data.")
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
-@click.option("--backtest", type=click.IntRange(min=1), help="Forecast from N rolling origins over the test part.")
+@click.option("--backtest", type=click.IntRange(min=1),
+              help="Also report N consecutive ranges of the origins on their own.")
+@click.option("--origin-every", type=click.IntRange(min=1),
+              help="Steps between forecast origins (default: half the horizon; 1 for every origin).")
+@click.option("--baselines/--no-baselines", default=True, show_default=True,
+              help="Also fit statsforecast's AutoETS, MSTL and Theta at every origin (needs the "
+              "baselines extra).")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write a PNG of the last window's forecast.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def evaluate(run_dir, data, split, backtest, plot, as_json):
-    """Print MAE, RMSE, sMAPE, MASE and coverage of RUN_DIR and of the naive baselines."""
+def evaluate(run_dir, data, split, backtest, origin_every, baselines, plot, as_json):
+    """Print MAE, RMSE, sMAPE, MASE and coverage of RUN_DIR and of the baselines on the same origins.
+
+    The baselines: the naive and seasonal naive forecasts, and
+    statsforecast's AutoETS, MSTL and Theta fitted at every origin on the
+    history before it (when statsforecast is installed).
+    """
     from apps.forecast import commands
 
-    report = commands.evaluate(run_dir, data=data, split=split, backtest=backtest, plot=plot, echo=_warn)
+    report = commands.evaluate(run_dir, data=data, split=split, backtest=backtest, plot=plot, echo=_warn,
+                               origin_every=origin_every, baselines=baselines)
     click.echo(json.dumps(report, indent=2) if as_json else commands.format_evaluation(report))
 
 
@@ -142,7 +164,8 @@ def predict(model, history, output, plot, time_col):
 @click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
               help="TFRecord files per split (at least the number of workers, to shard by file).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR.")
-def prepare(out_dir, data, time_col, target, features, id_col, shards, overwrite, **window):
+def prepare(out_dir, data, time_col, target, features, future_features, country, id_col, shards, overwrite,
+            **window):
     """Write the train / validation / test windows of --data as TFRecord shards in OUT_DIR.
 
     The windows are those train would cut (train windows --stride apart,
@@ -153,7 +176,8 @@ def prepare(out_dir, data, time_col, target, features, id_col, shards, overwrite
     from apps.forecast import commands
 
     config = commands.resolve_config(data=data, time_column=time_col, target=target, features=features,
-                                     id_column=id_col, **window)
+                                     future_features=future_features, country=country, id_column=id_col,
+                                     **window)
     manifest = commands.prepare(out_dir, config, shards=shards, overwrite=overwrite, echo=_warn)
     counts = ", ".join(f"{name} {entry['count']} in {len(entry['files'])} shards"
                        for name, entry in manifest["splits"].items())

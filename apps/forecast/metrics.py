@@ -2,7 +2,8 @@
 
 Every evaluation scores the model and two baselines on the same windows:
 `naive` repeats the last observed value, `seasonal_naive` repeats the last
-season (the value `season` steps before each forecast step).
+season (the value `season` steps before each forecast step); `evaluate`
+adds statsforecast's models (`apps.forecast.baselines`) on the same windows.
 """
 
 import numpy as np
@@ -88,14 +89,16 @@ def forecast_metrics(truth, forecast, scale, lower=None, upper=None):
     if lower is not None and upper is not None:
         inside = (truth >= lower) & (truth <= upper)
         metrics["coverage"] = float(np.mean(inside))
+        metrics["coverage_by_step"] = [round(float(c), 4) for c in np.mean(inside, axis=(0, 2))]
     return metrics
 
 
-def compare(truth, history, forecast, season, scale, lower=None, upper=None, nominal=None):
-    """The model's and both baselines' metrics on the same windows, and the model's skill.
+def compare(truth, history, forecast, season, scale, lower=None, upper=None, nominal=None, others=None):
+    """The model's and the baselines' metrics on the same windows, and the model's skill.
 
-    `skill` is the relative MAE reduction against the better baseline:
-    `1 - mae(model) / min(mae(naive), mae(seasonal_naive))`.
+    `skill` is the relative MAE reduction against the best baseline:
+    `1 - mae(model) / min(mae(baseline))` over the naive, seasonal naive
+    and `others` (`{name: (mean, lower, upper)}`, e.g. statsforecast's).
     """
     horizon, targets = truth.shape[1], truth.shape[2]
     history = history[..., :targets]
@@ -109,7 +112,13 @@ def compare(truth, history, forecast, season, scale, lower=None, upper=None, nom
         ),
         "coverage_nominal": nominal,
     }
-    best = min(("naive", "seasonal_naive"), key=lambda name: report[name]["mae"])
+    names = ["naive", "seasonal_naive"]
+    for name, (mean, low, high) in (others or {}).items():
+        report[name] = forecast_metrics(truth, mean, scale, low, high)
+        names.append(name)
+    if others is not None:
+        report["statistical"] = list(others)
+    best = min(names, key=lambda name: report[name]["mae"])
     best_mae = report[best]["mae"]
     report["skill"] = {
         "baseline": best,
@@ -130,18 +139,21 @@ def format_report(report, title=None):
     """
     lines = [] if title is None else [title]
     lines.append(f"{'forecaster':<18}{'MAE':>10}{'RMSE':>12}{'sMAPE%':>9}{'MASE':>10}{'coverage':>10}")
-    for name in ("model", "naive", "seasonal_naive"):
+    from apps.forecast.baselines import LABELS
+
+    for name in ("model", "naive", "seasonal_naive", *report.get("statistical", ())):
         m = report[name]
         coverage = "-" if m["coverage"] is None else f"{m['coverage']:.3f}"
-        label = "seasonal naive" if name == "seasonal_naive" else name
+        label = "seasonal naive" if name == "seasonal_naive" else LABELS.get(name, name)
         lines.append(
             f"{label:<18}{_number(m['mae']):>10}{_number(m['rmse']):>12}{m['smape']:>9.2f}"
             f"{m['mase']:>10.4f}{coverage:>10}"
         )
     skill = report["skill"]
-    baseline = skill["baseline"].replace("_", " ")
+    baseline = LABELS.get(skill["baseline"], skill["baseline"].replace("_", " "))
+    which = "best" if report.get("statistical") else "better"
     lines.append(
-        f"skill: {skill['mae']:+.1%} MAE vs the better baseline ({baseline}); "
+        f"skill: {skill['mae']:+.1%} MAE vs the {which} baseline ({baseline}); "
         f"{report['windows']} windows, season {report['season']}"
         + (f", nominal coverage {report['coverage_nominal']:.0%}" if report.get("coverage_nominal") else "")
     )

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from apps.forecast.data import split_bounds
+from apps.forecast.data import epoch_seconds, split_bounds
 
 PARTS = ("train", "validation", "test")
 
@@ -28,6 +28,8 @@ class Part:
     values: np.ndarray
     first_target: int
     end: int
+    #: Epoch seconds (float64) of each row of `values`, or None without a time index.
+    times: np.ndarray = None
 
 
 def parts(series, lookback, horizon):
@@ -38,20 +40,48 @@ def parts(series, lookback, horizon):
         train_end, validation_end = split_bounds(len(segment.values), lookback, horizon, where)
         starts = {"train": lookback, "validation": train_end, "test": validation_end}
         ends = {"train": train_end, "validation": validation_end, "test": len(segment.values)}
+        seconds = None if segment.times is None else epoch_seconds(segment.times)
         for name in PARTS:
             first, end = starts[name], ends[name]
-            result[name].append(Part(index, segment.values[first - lookback : end], first, end))
+            times = None if seconds is None else seconds[first - lookback : end]
+            result[name].append(Part(index, segment.values[first - lookback : end], first, end, times))
     return result
 
 
+def split_window(window, lookback, num_targets, num_future=0, calendar=False):
+    """A `(batch, lookback + horizon, columns [+ time])` window -> `(model inputs, future targets)`.
+
+    Without future covariates or calendar the inputs are the history alone;
+    otherwise a dict of `history`, `future` (the known-future covariates
+    over the horizon) and `time` (epoch seconds of the first forecast step,
+    read from the extra last column the window then carries).
+    """
+    import tensorflow as tf
+
+    columns = window.shape[-1] - (1 if calendar else 0)
+    history = tf.cast(window[:, :lookback, :columns], tf.float32)
+    targets = tf.cast(window[:, lookback:, :num_targets], tf.float32)
+    if not num_future and not calendar:
+        return history, targets
+    inputs = {"history": history}
+    if num_future:
+        inputs["future"] = tf.cast(window[:, lookback:, columns - num_future : columns], tf.float32)
+    if calendar:
+        inputs["time"] = tf.cast(window[:, lookback, columns], tf.float64)
+    return inputs, targets
+
+
 def window_dataset(values, lookback, horizon, num_targets, stride=1, batch_size=64,
-                   shuffle_seed=None):
-    """A batched `tf.data.Dataset` of `(history, future)` windows over `values` `(steps, columns)`.
+                   shuffle_seed=None, num_future=0, times=None):
+    """A batched `tf.data.Dataset` of `(inputs, future)` windows over `values` `(steps, columns)`.
 
     Returns:
         history `(batch, lookback, columns)` and future
         `(batch, horizon, num_targets)`, float32, origins `stride` apart,
-        in time order unless `shuffle_seed` is given.
+        in time order unless `shuffle_seed` is given. With `num_future`
+        known-future covariates (the last columns) or `times` (epoch
+        seconds per row, for calendar features) the inputs are a dict; see
+        `split_window`.
 
     Example:
 
@@ -62,8 +92,12 @@ def window_dataset(values, lookback, horizon, num_targets, stride=1, batch_size=
     """
     import keras
 
+    calendar = times is not None
+    data = np.asarray(values, dtype="float32")
+    if calendar:
+        data = np.concatenate([data.astype("float64"), np.asarray(times, "float64")[:, None]], axis=-1)
     dataset = keras.utils.timeseries_dataset_from_array(
-        np.asarray(values, dtype="float32"),
+        data,
         targets=None,
         sequence_length=lookback + horizon,
         sequence_stride=stride,
@@ -71,15 +105,17 @@ def window_dataset(values, lookback, horizon, num_targets, stride=1, batch_size=
         seed=shuffle_seed,
         batch_size=batch_size,
     )
-    return dataset.map(lambda window: (window[:, :lookback], window[:, lookback:, :num_targets]))
+    return dataset.map(lambda window: split_window(window, lookback, num_targets, num_future, calendar))
 
 
-def training_dataset(part_list, lookback, horizon, num_targets, stride, batch_size, seed=None):
+def training_dataset(part_list, lookback, horizon, num_targets, stride, batch_size, seed=None,
+                     num_future=0, calendar=False):
     """Windows of every series' part as one dataset, shuffled (by window) when `seed` is given."""
     import tensorflow as tf
 
     datasets = [
-        window_dataset(p.values, lookback, horizon, num_targets, stride, batch_size, seed)
+        window_dataset(p.values, lookback, horizon, num_targets, stride, batch_size, seed,
+                       num_future=num_future, times=p.times if calendar else None)
         for p in part_list
         if len(p.values) >= lookback + horizon
     ]
@@ -109,29 +145,81 @@ def window_count(length, lookback, horizon, stride=1):
     return 0 if length < span else (length - span) // stride + 1
 
 
-def window_arrays(part_list, lookback, horizon, num_targets, stride=1):
-    """All windows of the parts as NumPy arrays, in time order.
+@dataclasses.dataclass
+class Windows:
+    """Windows cut from parts, as NumPy arrays in time order.
+
+    Attributes:
+        history: `(n, lookback, columns)` raw history, every column.
+        truth: `(n, horizon, num_targets)` the future targets.
+        segment: `(n,)` the series index of each window.
+        origin: `(n,)` the row (of its series) of each window's first target.
+        future: `(n, horizon, columns)` every column over the horizon (the
+            known-future covariates are its last columns).
+        time: `(n,)` epoch seconds of the first target, or None.
+    """
+
+    history: np.ndarray
+    truth: np.ndarray
+    segment: np.ndarray
+    origin: np.ndarray
+    future: np.ndarray
+    time: np.ndarray = None
+
+    def __len__(self):
+        return len(self.history)
+
+    def take(self, chosen):
+        """The windows at indices or mask `chosen`."""
+        return Windows(self.history[chosen], self.truth[chosen], self.segment[chosen], self.origin[chosen],
+                       self.future[chosen], None if self.time is None else self.time[chosen])
+
+    def inputs(self, num_future=0, calendar=False):
+        """The model's inputs: the history alone, or a dict with `future` and / or `time`."""
+        if not num_future and not calendar:
+            return self.history
+        inputs = {"history": self.history}
+        if num_future:
+            inputs["future"] = self.future[..., self.future.shape[-1] - num_future :]
+        if calendar:
+            if self.time is None:
+                raise ValueError("calendar features need a time index; these windows have none")
+            inputs["time"] = self.time
+        return inputs
+
+
+def window_arrays(part_list, lookback, horizon, num_targets, stride=1, origins=None):
+    """All windows of the parts (origins `stride` apart), or those at `origins`, as `Windows`.
+
+    Args:
+        origins: optional `{part index: rows of first targets}` choosing the windows.
 
     Returns:
-        `(history, future, segment, origin)`: history `(n, lookback, columns)`,
-        future `(n, horizon, num_targets)`, the series index of each window
-        and the row (of its series) of its first target.
+        A `Windows`, or None when no part has a complete window.
     """
-    histories, futures, segments, origins = [], [], [], []
-    for p in part_list:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    chosen = {name: [] for name in ("history", "truth", "segment", "origin", "future", "time")}
+    for index, p in enumerate(part_list):
         count = window_count(len(p.values), lookback, horizon, stride)
         if not count:
             continue
-        for x, y in window_dataset(p.values, lookback, horizon, num_targets, stride, batch_size=1024):
-            histories.append(x.numpy())
-            futures.append(y.numpy())
-        segments.append(np.full(count, p.segment))
-        origins.append(p.first_target + stride * np.arange(count))
-    if not histories:
+        rows = p.first_target + stride * np.arange(count) if origins is None else np.asarray(origins[index])
+        if not len(rows):
+            continue
+        starts = rows - p.first_target  # index into p.values of each window's first history row
+        windows = sliding_window_view(p.values, lookback + horizon, axis=0)[starts].transpose(0, 2, 1)
+        chosen["history"].append(windows[:, :lookback])
+        chosen["truth"].append(windows[:, lookback:, :num_targets])
+        chosen["future"].append(windows[:, lookback:])
+        chosen["segment"].append(np.full(len(rows), p.segment))
+        chosen["origin"].append(rows)
+        if p.times is not None:
+            chosen["time"].append(p.times[starts + lookback])
+    if not chosen["history"]:
         return None
-    return (
-        np.concatenate(histories),
-        np.concatenate(futures),
-        np.concatenate(segments),
-        np.concatenate(origins),
-    )
+    joined = {name: np.concatenate(items) if items else None for name, items in chosen.items()}
+    if joined["time"] is not None and len(joined["time"]) != len(joined["history"]):
+        joined["time"] = None
+    return Windows(**{name: (np.ascontiguousarray(value, dtype=value.dtype) if value is not None else None)
+                      for name, value in joined.items()})

@@ -129,28 +129,63 @@ def test_train_writes_a_finished_run(trained, data_file):
     assert "seasonal naive" in result.output and result.output.strip().endswith(f"run written to {run}")
 
 
-def test_evaluate_prints_model_and_baselines(run_dir):
+needs_statsforecast = pytest.mark.skipif(importlib.util.find_spec("statsforecast") is None,
+                                         reason="statsforecast (the baselines extra) is not installed")
+
+
+@needs_statsforecast
+def test_evaluate_prints_model_and_statistical_baselines(run_dir):
     output = ok(invoke("evaluate", run_dir)).output
     lines = output.strip().splitlines()
     assert lines[0].split() == ["forecaster", "MAE", "RMSE", "sMAPE%", "MASE", "coverage"]
-    assert [line.split()[0] for line in lines[1:4]] == ["model", "naive", "seasonal"]
-    assert lines[-1].startswith("skill: ") and "better baseline" in lines[-1]
+    assert [line.split()[0] for line in lines[1:7]] == ["model", "naive", "seasonal", "AutoETS", "MSTL", "Theta"]
+    assert lines[-1].startswith("skill: ") and "best baseline" in lines[-1]
     report = json.loads(ok(invoke("evaluate", run_dir, "--json")).output)
+    # Origins every horizon / 2 = 3 steps over the 45 test steps: 14 windows, the same for every forecaster.
+    assert report["windows"] == 14 and report["origin_every"] == 3
+    assert report["statistical"] == ["auto_ets", "mstl", "theta"]
+    maes = {name: report[name]["mae"] for name in ("naive", "seasonal_naive", *report["statistical"])}
+    best = min(maes, key=maes.get)
+    assert report["skill"]["baseline"] == best
+    assert report["skill"]["mae"] == pytest.approx(1 - report["model"]["mae"] / maes[best])
+    for name in report["statistical"]:
+        assert 0 <= report[name]["coverage"] <= 1 and report[name]["mae"] > 0
+    # The seasonal-sine series: MSTL and Theta beat the last-value naive forecast by far.
+    assert report["mstl"]["mae"] < 0.5 * report["naive"]["mae"]
+
+
+def test_evaluate_every_origin_matches_training_and_says_what_is_missing(run_dir, monkeypatch):
+    report = json.loads(ok(invoke("evaluate", run_dir, "--json", "--origin-every", "1", "--no-baselines")).output)
     saved = json.loads((run_dir / "metrics.json").read_text())["test"]
     assert report["model"]["mae"] == pytest.approx(saved["model"]["mae"], rel=1e-4)
     assert report["seasonal_naive"] == pytest.approx(saved["seasonal_naive"])
     assert report["coverage_nominal"] == pytest.approx(0.8)
+    assert len(report["model"]["coverage_by_step"]) == 6
+    from apps.forecast import baselines
+
+    monkeypatch.setattr(baselines.importlib.util, "find_spec", lambda name: None)
+    result = ok(invoke("evaluate", run_dir))
+    assert result.stderr.strip() == (
+        'Warning: statsforecast is not installed, so AutoETS, MSTL and Theta are left out; '
+        'run: pip install -e ".[baselines]"')
+    assert [line.split()[0] for line in result.stdout.strip().splitlines()[1:4]] == ["model", "naive", "seasonal"]
+    assert "better baseline" in result.stdout
 
 
 @needs_matplotlib
 def test_evaluate_backtest_and_plot(run_dir, tmp_path):
     plot = tmp_path / "eval.png"
-    report = json.loads(ok(invoke("evaluate", run_dir, "--backtest", "3", "--json", "--plot", plot)).output)
-    assert len(report["folds"]) == 3 and report["windows"] == 3
+    report = json.loads(ok(invoke("evaluate", run_dir, "--backtest", "3", "--json", "--plot", plot,
+                                  "--origin-every", "6", "--no-baselines")).output)
+    assert len(report["folds"]) == 3 and report["windows"] == 7
     assert [f["origin"] for f in report["folds"]] == [
-        "2024-01-12T18:00:00", "2024-01-13T00:00:00", "2024-01-13T06:00:00"]
+        "2024-01-11T15:00:00", "2024-01-12T09:00:00", "2024-01-12T21:00:00"]
+    assert [f["windows"] for f in report["folds"]] == [3, 2, 2]
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    fails(invoke("evaluate", run_dir, "--backtest", "9"), "--backtest 9 needs 9 x 6 = 54 test steps")
+    text = ok(invoke("evaluate", run_dir, "--backtest", "2", "--origin-every", "6", "--no-baselines")).output
+    assert text.count("forecaster") == 3 and "range 2: origins 2024-01-12T15:00:00 to 2024-01-13T03:00:00" in text
+    fails(invoke("evaluate", run_dir, "--backtest", "9", "--origin-every", "6"),
+          "--backtest 9 needs at least 9 origins; the test part has 7 origins 6 steps apart")
 
 
 # predict / export -------------------------------------------------------------------------
@@ -187,15 +222,17 @@ def test_export_on_raw_units_equals_the_keras_model(exported, run_dir, history_f
 
     model = load_model(run_dir / "model.keras", compile=False)
     history = np.random.default_rng(1).normal(100, 10, size=(4, 24, 2)).astype("float32")
-    expected = model.predict(history, verbose=0)
+    time = 1.7e9 + 3600.0 * np.arange(4)
+    expected = model.predict({"history": history, "time": time}, verbose=0)
     loaded = tf.saved_model.load(str(base / "1"))  # TensorFlow alone
-    outputs = loaded.signatures["serving_default"](history=tf.constant(history))
+    inputs = {"history": tf.constant(history), "time": tf.constant(time, tf.float64)}
+    outputs = loaded.signatures["serving_default"](**inputs)
     np.testing.assert_allclose(outputs["quantiles"].numpy(), expected, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(outputs["forecast"].numpy(), expected[..., 1], rtol=1e-5, atol=1e-3)
     assert outputs["forecast"].shape == (4, 6, 1) and outputs["forecast"].dtype == tf.float32
     assert np.all(outputs["lower"].numpy() <= outputs["forecast"].numpy())
     assert np.all(outputs["forecast"].numpy() <= outputs["upper"].numpy())
-    compiled = loaded.signatures["serving_xla"](history=tf.constant(history))
+    compiled = loaded.signatures["serving_xla"](**inputs)
     np.testing.assert_allclose(compiled["quantiles"].numpy(), expected, rtol=1e-5, atol=1e-3)
     metadata = loaded.signatures["metadata"]()
     assert [c.decode() for c in metadata["columns"].numpy()] == ["load", "temp"]

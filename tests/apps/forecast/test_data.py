@@ -117,13 +117,14 @@ def test_split_too_short_and_bounds():
 def test_windows_never_leak_targets_across_the_split():
     values = np.arange(300, dtype="float32")[:, None] * np.array([[1.0, -1.0]], "float32")
     series = type("S", (), {})()
-    series.segments = [type("Seg", (), {"values": values, "id": "s"})()]
+    series.segments = [type("Seg", (), {"values": values, "id": "s", "times": None})()]
     lookback, horizon = 24, 6
     split = parts(series, lookback, horizon)
     train_end, validation_end = split_bounds(300, lookback, horizon)
     targets = {}
     for name in ("train", "validation", "test"):
-        history, future, segment, origin = window_arrays(split[name], lookback, horizon, 1)
+        windows = window_arrays(split[name], lookback, horizon, 1)
+        history, future, origin = windows.history, windows.truth, windows.origin
         # The window's history is the `lookback` steps right before its first target.
         np.testing.assert_array_equal(history[:, -1, 0] + 1, future[:, 0, 0])
         np.testing.assert_array_equal(future[:, 0, 0], origin)
