@@ -66,6 +66,12 @@ def test_top_k_and_top_p_never_pick_excluded_tokens():
     for seed in range(30):
         assert top_k(LOGITS, seed=(seed, 1)).numpy()[0] in (1, 2)
         assert top_p(LOGITS, seed=(seed, 1)).numpy()[1] in (2, 3)
+    # Nearly flat logits: probabilities 0.289, 0.261, 0.236, 0.214, so top_p=0.5 keeps tokens 0 and 1
+    # and excludes 45 % of the mass; a filter that did nothing would pick 2 or 3 in about 900 of
+    # 2,000 draws.
+    flat = tf.tile(tf.constant([[2.0, 1.9, 1.8, 1.7]]), [2000, 1])
+    drawn = samplers.TopPSampler(temperature=1.0, top_p=0.5)(flat, seed=(3, 1)).numpy()
+    assert set(drawn.tolist()) == {0, 1}
 
 
 def test_a_seed_makes_draws_reproducible_and_follow_the_distribution():
