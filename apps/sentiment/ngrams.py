@@ -36,7 +36,7 @@ class NgramTfIdf(keras.layers.Layer):
     >>> layer = NgramTfIdf(max_tokens=20)
     >>> layer.adapt(["a good film", "a bad film", "good fun"])
     >>> tf.sparse.to_dense(layer(tf.constant(["good film"]))).shape
-    TensorShape([1, 12])
+    TensorShape([1, 11])
     """
 
     def __init__(self, max_tokens=50000, ngrams=2, vocabulary_size=None, **kwargs):

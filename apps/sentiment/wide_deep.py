@@ -101,7 +101,7 @@ class WideDeepClassifier(Task, keras.Model):
     >>> backbone = RecurrentBackbone(cell="lstm", units=4, vocabulary_size=20)
     >>> model = WideDeepClassifier(backbone, ["neg", "pos"], ngram_features=10)
     >>> ngrams = tf.sparse.from_dense(np.eye(10, dtype="float32")[:1])
-    >>> model({"token_ids": np.array([[3, 4, 0]]), "ngrams": ngrams}).shape
+    >>> model({"token_ids": tf.constant([[3, 4, 0]]), "ngrams": ngrams}).shape
     TensorShape([1, 2])
     """
 
