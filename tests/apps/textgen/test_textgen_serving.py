@@ -7,6 +7,7 @@ batch dimension and cannot carry one, which is a clear 400.
 """
 
 import concurrent.futures
+import os
 import random
 
 import pytest
@@ -40,7 +41,22 @@ def _invoke(*args):
 def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("textgen-serve")
     (root / "plays.txt").write_text(_corpus(), encoding="utf-8")
-    _invoke("train", "--data", root / "plays.txt", "--out", root / "run", *TINY)
+    # trained with the training loop users get: tests/conftest.py fixes one loop for the suite,
+    # this run picks it automatically as a user's run does
+    # (measured afresh: an empty loop cache)
+    forced = os.environ.pop("SEQCORE_TRAINING_LOOP", None)
+    cache = os.environ.get("SEQCORE_CACHE")
+    os.environ["SEQCORE_CACHE"] = str(root / "cache")
+    try:
+        _invoke("train", "--data", root / "plays.txt", "--out", root / "run", *TINY)
+    finally:
+        if forced is not None:
+            os.environ["SEQCORE_TRAINING_LOOP"] = forced
+        if cache is None:
+            os.environ.pop("SEQCORE_CACHE", None)
+        else:
+            os.environ["SEQCORE_CACHE"] = cache
+    assert (root / "cache" / "training_loops.json").is_file()  # the automatic choice was measured
     _invoke("export", root / "run", root / "export")
     registry, server = start_server({"textgen": root / "export"})
     yield Client(server.url), root
