@@ -11,6 +11,7 @@ comments, one per command prefix:
 ```bash for things this machine cannot run, such as Docker) are shown, not run.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+#: tutorials run with the automatic training loop (tests/conftest.py fixes one for the rest)
+DEFAULT_LOOP = {"textgen"}
 TUTORIALS = Path(__file__).resolve().parents[2] / "docs" / "tutorials"
 BLOCK = re.compile(r"```(console|python)\n(.*?)```", re.S)
 TINY = re.compile(r"<!--\s*tiny:\s*(.+?)\s*\|\s*(.+?)\s*-->")
@@ -42,7 +45,11 @@ def _steps(markdown):
 def test_tutorial_runs(tutorial, tmp_path):
     steps = list(_steps(tutorial.read_text()))
     assert steps, f"{tutorial.name} has no runnable steps"
+    env = dict(os.environ)
+    if tutorial.stem in DEFAULT_LOOP:  # as a reader runs it: the training loop chosen automatically
+        env.pop("SEQCORE_TRAINING_LOOP", None)
+        env["SEQCORE_CACHE"] = str(tmp_path / "cache")
     for kind, code in steps:
         argv = [sys.executable, "-c", code] if kind == "python" else ["bash", "-c", code]
-        result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
         assert result.returncode == 0, f"{tutorial.name}: {code}\n{result.stdout}\n{result.stderr}"
