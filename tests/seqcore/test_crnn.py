@@ -45,9 +45,17 @@ def test_variable_frame_count():
 def test_spec_augment_only_in_training():
     backbone = ConvRecurrentBackbone(num_features=FEATURES, conv_filters=[4], units=8,
                                      time_masks=2, time_mask_max=6, freq_masks=2, freq_mask_max=3)
+    plain = ConvRecurrentBackbone(num_features=FEATURES, conv_filters=[4], units=8)
     x = frames()
-    np.testing.assert_allclose(backbone(x)["pooled_output"], backbone(x)["pooled_output"])
+    backbone(x)
+    plain(x)
+    plain.set_weights(backbone.get_weights())
     assert backbone.get_layer("spec_augment") is not None
+    # inference: the same output as the same weights with no augmentation at all
+    np.testing.assert_allclose(backbone(x)["pooled_output"], plain(x)["pooled_output"], atol=1e-6)
+    # training: masked, so the output differs
+    trained = backbone(x, training=True)["pooled_output"]
+    assert np.abs(trained - plain(x, training=True)["pooled_output"]).max() > 1e-4
 
 
 def test_round_trip_in_a_classifier(tmp_path):
