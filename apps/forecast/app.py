@@ -5,9 +5,10 @@ from seqcore.apps import App
 
 def sample_batch(model, config, size):
     """Raw-unit histories of the run's lookback, as served."""
-    from apps.forecast.model import sample_history
+    from apps.forecast.model import sample_inputs
 
-    return sample_history(model, config["window"]["lookback"], count=size), False
+    # The history, or a dict with the known-future covariates and time where the model reads them.
+    return sample_inputs(model, config["window"]["lookback"], count=size), False
 
 
 APP = App(

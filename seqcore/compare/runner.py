@@ -270,7 +270,10 @@ def inference_latency_ms(model, inputs, preprocess=False, calls=LATENCY_CALLS):
             x = model.preprocessor(x)
         return model(x, training=False)
 
-    batch = tf.constant(inputs.tolist() if inputs.dtype == object else inputs)
+    if isinstance(inputs, dict):  # several named inputs (a forecaster with known-future covariates)
+        batch = {name: tf.constant(value) for name, value in inputs.items()}
+    else:
+        batch = tf.constant(inputs.tolist() if inputs.dtype == object else inputs)
     for _ in range(3):
         tf.nest.map_structure(np.asarray, infer(batch))
     times = []
@@ -278,7 +281,7 @@ def inference_latency_ms(model, inputs, preprocess=False, calls=LATENCY_CALLS):
         started = time.perf_counter()
         tf.nest.map_structure(np.asarray, infer(batch))
         times.append(time.perf_counter() - started)
-    return 1000.0 * float(np.median(times)) / len(inputs)
+    return 1000.0 * float(np.median(times)) / len(inputs["history"] if isinstance(inputs, dict) else inputs)
 
 
 def peak_memory_mb():
