@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from seqcore.backbone import RecurrentBackbone
@@ -33,8 +34,18 @@ def test_predict_runs_the_preprocessor_on_raw_arrays_and_datasets():
 def test_fit_preprocesses_training_and_validation_data_once():
     task = _task()
     task.compile()
-    raw = np.ones((4, 5, 2), "float32")
-    history = task.fit(raw, np.array([0, 1, 0, 1]), validation_data=(raw, np.array([0, 1, 0, 1])),
-                       batch_size=2, epochs=1, verbose=0)
+    raw = np.random.default_rng(1).normal(size=(4, 5, 2)).astype("float32")
+    labels = np.array([0, 1, 0, 1])
+    Doubler.calls = 0
+    history = task.fit(raw, labels, validation_data=(raw, labels), batch_size=2, epochs=3, verbose=0)
     assert {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(history.history)
-    assert task.evaluate(raw, np.array([0, 1, 0, 1]), verbose=0, return_dict=True)["accuracy"] >= 0.0
+    # traced once per dataset (training, validation), never inside the model's steps or per epoch
+    assert Doubler.calls == 2
+    Doubler.calls = 0
+    scores = task.evaluate(raw, labels, verbose=0, return_dict=True)
+    assert Doubler.calls == 1
+    # the model was scored on the preprocessed (doubled) inputs, exactly once
+    probabilities = task(raw * 2.0).numpy()
+    expected = keras.losses.sparse_categorical_crossentropy(labels, probabilities).numpy().mean()
+    assert scores["loss"] == pytest.approx(float(expected), rel=1e-5)
+    assert scores["accuracy"] == pytest.approx(float(np.mean(probabilities.argmax(-1) == labels)))
