@@ -25,6 +25,26 @@ def next_version(export_base):
     return max(versions, default=0) + 1
 
 
+def is_export(path):
+    """Whether `path` is an export rather than a run: a SavedModel folder, or a base of numbered versions.
+
+    A run directory (it holds `model.keras`) is never an export.
+
+    Example:
+
+    >>> import pathlib, tempfile
+    >>> base = pathlib.Path(tempfile.mkdtemp())
+    >>> is_export(base), (base / "1").mkdir(), is_export(base)
+    (False, None, True)
+    """
+    path = Path(path)
+    if not path.is_dir() or (path / "model.keras").is_file():
+        return False
+    return (path / "saved_model.pb").is_file() or any(
+        child.name.isdigit() and child.is_dir() for child in path.iterdir()
+    )
+
+
 def resolve_version_dir(path):
     """Maps an export base (holding numeric versions) or a version folder to a SavedModel folder."""
     path = Path(path)
@@ -39,6 +59,23 @@ def resolve_version_dir(path):
             "base holding numbered versions written by `export`"
         )
     return path / str(versions[-1])
+
+
+def open_export(path):
+    """Loads an export (a version folder, or the newest version of a base) with TensorFlow alone.
+
+    Returns:
+        `(loaded, metadata)`: the `tf.saved_model.load` object and the
+        outputs of its `metadata` signature as NumPy values (empty when it
+        has none).
+
+    Raises:
+        SeqcoreError: `path` is not an export.
+    """
+    loaded = tf.saved_model.load(str(resolve_version_dir(path)))
+    signature = loaded.signatures.get("metadata")
+    metadata = {name: value.numpy() for name, value in signature().items()} if signature else {}
+    return loaded, metadata
 
 
 def _as_text(value):

@@ -246,11 +246,12 @@ def prepare_run(out, task, resume=False, overwrite=False, strategy=None):
     return run, (read_json(run.work / "config.json") if resume else None)
 
 
-def open_run(path):
-    """Checks that `path` is a finished run directory and returns its config.
+def open_run(path, task=None):
+    """Checks that `path` is a finished run directory (of `task`, when given) and returns its config.
 
     Raises:
-        SeqcoreError: when `path` is missing, unfinished or not a run.
+        SeqcoreError: when `path` is missing, unfinished, not a run, or
+            another task's run.
     """
     path = Path(path)
     RunDir(path).recover()
@@ -263,4 +264,9 @@ def open_run(path):
             f"not a run directory: {path}; expected {' and '.join(REQUIRED_FILES)} "
             f"written by `train`, missing: {', '.join(missing)}{hint}"
         )
-    return read_json(path / "config.json")
+    config = read_json(path / "config.json")
+    if task is not None and config.get("task") != task:
+        raise SeqcoreError(
+            f"{path} is a {config.get('task')!r} run; expected a {task} run directory"
+        )
+    return config

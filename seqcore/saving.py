@@ -9,6 +9,7 @@ registered apps' only, see `seqcore.apps`) and then lets Keras load the file.
 import importlib
 import json
 import zipfile
+from pathlib import Path
 
 import keras
 
@@ -81,3 +82,23 @@ def load_model(path, compile=False):
             f"refusing to load {path}: it needs unsafe deserialization (code in a Lambda "
             "layer); expected a model made only of registered layers"
         ) from None
+
+
+def load_run(run_dir, task, compile=False):
+    """A finished run's best model and its configuration, refusing another task's run.
+
+    Args:
+        run_dir: the run directory written by `train`.
+        task: the app's name; a run of any other task is refused.
+        compile: restore the optimizer state as well (to train further).
+
+    Returns:
+        `(model, config)`.
+
+    Raises:
+        SeqcoreError: `run_dir` is not a finished run of `task`.
+    """
+    from seqcore.runs import open_run
+
+    config = open_run(run_dir, task)
+    return load_model(Path(run_dir) / "model.keras", compile=compile), config

@@ -25,8 +25,8 @@ def conformal_offsets(quantiles, truth, levels, median_index):
 
     >>> truth = np.arange(100.0).reshape(100, 1, 1)
     >>> forecasts = np.zeros((100, 1, 1, 3))
-    >>> conformal_offsets(forecasts, truth, [0.1, 0.5, 0.9], 1)[0, 0].round(1).tolist()
-    [9.9, 0.0, 89.1]
+    >>> conformal_offsets(forecasts, truth, [0.1, 0.5, 0.9], 1)[0, 0]
+    array([ 9.9,  0. , 89.1], dtype=float32)
     """
     quantiles = np.asarray(quantiles, dtype="float64")
     residuals = np.asarray(truth, dtype="float64")[..., None] - quantiles
@@ -37,12 +37,16 @@ def conformal_offsets(quantiles, truth, levels, median_index):
     return offsets.astype("float32")
 
 
-def calibrate(model, windows):
-    """Fits the model's calibration on held-out `Windows` (e.g. the validation part); returns the shifts."""
-    from apps.forecast.commands import model_inputs
+def calibrate(model, inputs, truth):
+    """Fits the model's calibration on held-out windows (e.g. the validation part); returns the shifts.
 
+    Args:
+        model: a calibrated-capable forecaster.
+        inputs: the inputs the model reads for those windows.
+        truth: their truth `(n, horizon, targets)`, raw units.
+    """
     model.set_calibration(np.zeros(model.calibration.shape, "float32"))
-    quantiles = model.predict(model_inputs(model, windows), batch_size=256, verbose=0)
-    offsets = conformal_offsets(quantiles, windows.truth, model.quantiles, model.median_index)
+    quantiles = model.predict(inputs, batch_size=256, verbose=0)
+    offsets = conformal_offsets(quantiles, truth, model.quantiles, model.median_index)
     model.set_calibration(offsets)
     return offsets

@@ -503,7 +503,8 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             from apps.forecast.calibration import calibrate
             from seqcore.runs import save_model_atomically
 
-            calibrate(model, series_windows(series, split, "validation", window, config))
+            held_out = series_windows(series, split, "validation", window, config)
+            calibrate(model, model_inputs(model, held_out), held_out.truth)
             save_model_atomically(model, run.work / "model.keras")
         if shards:
             reports = {part: shards.report(model, part) for part in ("test", "validation")}

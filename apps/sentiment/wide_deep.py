@@ -15,8 +15,8 @@ within an epoch and leaves the recurrent one little to learn.
 
 import keras
 
-from apps.sentiment.ngrams import NgramTfIdf
-from apps.sentiment.preprocessing import TextPreprocessor
+from apps.sentiment.ngrams import NgramTfIdf  # noqa: F401 - registered before `.keras` files deserialize it
+from apps.sentiment.preprocessing import TextPreprocessor  # noqa: F401 - same
 from seqcore.task import Task
 
 

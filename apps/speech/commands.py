@@ -10,7 +10,7 @@ import numpy as np
 from apps.speech import data as speech_data
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
-from seqcore.runs import open_run, prepare_run
+from seqcore.runs import prepare_run
 
 TASK = "speech"
 DEFAULT_BACKBONE = "gru"
@@ -429,11 +429,10 @@ def classification_report(model, audio, labels):
 
 
 def load_run_model(run_dir):
-    """Loads a finished run's best model."""
-    from seqcore.saving import load_model
+    """Loads a finished speech run's best model (another task's run is refused)."""
+    from seqcore.saving import load_run
 
-    open_run(run_dir)
-    return load_model(Path(run_dir) / "model.keras", compile=False)
+    return load_run(run_dir, TASK)[0]
 
 
 def map_labels(clips, class_names):
@@ -471,8 +470,9 @@ def evaluate(run_dir, data=None, split=None):
         split: `test` (default for the run's data), `validation`, `train`
             or `all` (default for `data`).
     """
-    config = open_run(run_dir)
-    model = load_run_model(run_dir)
+    from seqcore.saving import load_run
+
+    model, config = load_run(run_dir, TASK)
     names = model.class_names
     rate, clip_samples = model.preprocessor.sample_rate, model.preprocessor.clip_samples
     if data is None:
@@ -504,11 +504,6 @@ def evaluate(run_dir, data=None, split=None):
     return classification_report(model, audio, labels)
 
 
-def _looks_like_export(path):
-    return path.is_dir() and ((path / "saved_model.pb").is_file() or any(
-        child.name.isdigit() for child in path.iterdir() if child.is_dir()))
-
-
 def predict(model_path, inputs, allow_resample=True):
     """Labels and class probabilities of WAV files (or folders of them).
 
@@ -523,13 +518,14 @@ def predict(model_path, inputs, allow_resample=True):
     if not model_path.exists():
         raise SeqcoreError(f"model not found: {model_path}; expected a run or export directory")
     paths = speech_data.gather_audio_paths(inputs)
-    if _looks_like_export(model_path) and not (model_path / "model.keras").is_file():
+    from seqcore.export import is_export
+
+    if is_export(model_path):
         import tensorflow as tf
 
-        from seqcore.export import resolve_version_dir
+        from seqcore.export import open_export
 
-        loaded = tf.saved_model.load(str(resolve_version_dir(model_path)))
-        metadata = {k: v.numpy() for k, v in loaded.signatures["metadata"]().items()}
+        loaded, metadata = open_export(model_path)
         class_names = [name.decode("utf-8") for name in metadata["class_names"]]
         rate, clip_samples = int(metadata["sample_rate"]), int(metadata["clip_samples"])
         audio = _read_clips(paths, rate, clip_samples, allow_resample)

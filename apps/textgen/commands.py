@@ -307,11 +307,10 @@ def score(model, part, seq_len, batch_size=64):
 
 
 def load_run_model(run_dir):
-    """Loads a finished run's best model."""
-    from seqcore.saving import load_model
+    """Loads a finished textgen run's best model (another task's run is refused)."""
+    from seqcore.saving import load_run
 
-    open_run(run_dir)
-    return load_model(Path(run_dir) / "model.keras")
+    return load_run(run_dir, TASK)[0]
 
 
 def evaluate(run_dir, data=None, split="test"):
@@ -321,7 +320,7 @@ def evaluate(run_dir, data=None, split="test"):
         data: a text file / folder (evaluated whole) or a source name; by
             default the run's own held-out `split` ("test" or "validation").
     """
-    config = open_run(run_dir)
+    config = open_run(run_dir, TASK)
     seq_len = config["tokenizer"]["seq_len"]
     if data is None:
         corpus = corpus_lib.resolve(config["data"]["source"], config["data"]["validation_fraction"])
@@ -361,12 +360,6 @@ def check_settings(length, temperature, top_k, top_p, repetition_penalty):
         )
 
 
-def _is_export(path):
-    return (path / "saved_model.pb").is_file() or (
-        path.is_dir() and any(child.name.isdigit() for child in path.iterdir() if child.is_dir())
-    )
-
-
 class Generator:
     """Generates text from a run directory or an export directory.
 
@@ -389,7 +382,9 @@ class Generator:
                 f"not a model: {path}; expected a run or export directory, found {problem}"
             )
         self.vocabulary = None
-        if (path / "model.keras").is_file() or not _is_export(path):
+        from seqcore.export import is_export, open_export
+
+        if not is_export(path):
             from apps.textgen import generation
 
             model = load_run_model(path)
@@ -400,14 +395,10 @@ class Generator:
                 input_signature=generation.GENERATION_SIGNATURE,
             )
         else:
-            from seqcore.export import resolve_version_dir
-
-            loaded = tf.saved_model.load(str(resolve_version_dir(path)))
-            self._loaded = loaded
-            metadata = loaded.signatures["metadata"]()
-            self.level = metadata["level"].numpy().decode()
-            self.vocabulary = {t.decode("utf-8") for t in metadata["vocabulary"].numpy()[2:]}
-            self._fn = loaded.signatures[signature]
+            self._loaded, metadata = open_export(path)
+            self.level = metadata["level"].decode()
+            self.vocabulary = {t.decode("utf-8") for t in metadata["vocabulary"][2:]}
+            self._fn = self._loaded.signatures[signature]
 
     def unknown(self, prompt):
         """The prompt's tokens that the vocabulary has never seen (they map to [UNK])."""

@@ -78,3 +78,29 @@ print("ok")
 def test_not_an_export_is_named(tmp_path):
     with pytest.raises(SeqcoreError, match="not an export"):
         resolve_version_dir(tmp_path)
+
+
+def test_is_export_tells_exports_from_runs(tmp_path):
+    from seqcore.export import is_export
+
+    version = tmp_path / "export" / "3"
+    version.mkdir(parents=True)
+    (version / "saved_model.pb").write_bytes(b"")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"")
+    (run / "1").mkdir()  # a run holding a numbered folder is still a run
+    assert is_export(tmp_path / "export") and is_export(version)
+    assert not is_export(run) and not is_export(tmp_path / "missing") and not is_export(version / "saved_model.pb")
+
+
+def test_open_export_reads_the_metadata_signature(model, tmp_path):
+    from seqcore.export import open_export
+
+    _export(model, tmp_path, metadata={"class_names": ["a", "b"]})
+    loaded, metadata = open_export(tmp_path)
+    assert [name.decode() for name in metadata["class_names"]] == ["a", "b"]
+    np.testing.assert_allclose(loaded.signatures["serving_default"](features=tf.constant(FEATURES))["probabilities"],
+                               model.predict(FEATURES, verbose=0), atol=1e-5)
+    with pytest.raises(SeqcoreError, match="not an export"):
+        open_export(tmp_path / "1" / "variables")

@@ -42,3 +42,13 @@ def test_open_run_names_missing_files_and_hints_at_partial(tmp_path):
     RunDir(tmp_path / "run").start()
     with pytest.raises(SeqcoreError, match="not a run directory.*missing: model.keras, config.json.*--resume"):
         open_run(tmp_path / "run")
+
+
+def test_open_run_refuses_another_tasks_run(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"")
+    write_json(run / "config.json", {"task": "speech"})
+    assert open_run(run, "speech") == {"task": "speech"}
+    with pytest.raises(SeqcoreError, match=r"run is a 'speech' run; expected a textgen run directory"):
+        open_run(run, "textgen")
