@@ -7,7 +7,8 @@ from pathlib import Path
 from apps.textgen import corpus as corpus_lib
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
-from seqcore.runs import open_run, prepare_run, read_json, write_json
+from seqcore.runs import open_run, read_json, write_json
+from seqcore.train_flow import TrainingData
 
 TASK = "textgen"
 DEFAULT_BACKBONE = "gru"
@@ -159,96 +160,78 @@ def time_limit(minutes):
 
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
           extra_callbacks=(), strategy="auto", mixed_precision=None):
-    """Trains a language model and writes a finished run directory.
+    """Trains a language model and writes a finished run directory (`seqcore.train_flow.train_task`).
 
     The vocabulary is built once, on (a bounded sample of) the training
     part, and stored with the run (`vocabulary.json` and inside
-    `model.keras`); `resume` reuses it.
-
-    Args:
-        config: from `resolve_config`; ignored on `resume`, which reads the
-            interrupted run's own configuration.
-        out: the run directory (default `runs/textgen-<timestamp>`).
-        resume: finish the interrupted run in `<out>.partial`.
-        overwrite: replace an existing run at `out`.
-        extra_callbacks: more Keras callbacks for `fit`.
-        strategy: `seqcore.distribute.STRATEGIES`; `--batch-size` is per replica.
-        mixed_precision: None, `"float16"` or `"bfloat16"` (ignored on `resume`).
-
-    Returns:
-        `(run_path, metrics)`; a non-chief worker of a cluster writes
-        nothing and returns `(path the chief writes, None)`.
+    `model.keras`); `resume` reuses it. Arguments as `train_task`'s;
+    `extra_callbacks` are more Keras callbacks for `fit`.
     """
-    from seqcore.distribute import resolve_strategy, with_mixed_precision
-    from seqcore.training import discard_on_error, finish_run, run_training
+    from seqcore.train_flow import train_task
 
-    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite, strategy=strategy)
-    distribution = resolve_strategy(strategy)  # before any other TensorFlow op
-    config = stored or with_mixed_precision(config, mixed_precision)
-    config = {key: value for key, value in config.items() if key != "environment"}
-    tokenizer_config, training = config["tokenizer"], config["training"]
-    level, seq_len = tokenizer_config["level"], tokenizer_config["seq_len"]
-    corpus = corpus_lib.resolve(config["data"]["source"], config["data"]["validation_fraction"])
-    train_tokens, validation_tokens = _check_corpus(corpus, level, seq_len)
-    if resume:
-        vocabulary = read_json(run.work / VOCABULARY_FILE)
-    else:
-        vocabulary = corpus_lib.build_vocabulary(corpus.train, level, tokenizer_config["max_tokens"])
-    config = {
-        **config,
-        "corpus": {
-            "description": corpus.description,
-            "train_tokens": train_tokens,
-            "validation_tokens": validation_tokens,
-            "vocabulary_size": len(vocabulary) + 2,
-        },
-    }
-    run.start(resume=resume, overwrite=overwrite)
+    return train_task(TASK, CorpusTraining, config, out, resume=resume, overwrite=overwrite, verbose=verbose,
+                      backup_every=backup_every, callbacks=extra_callbacks, strategy=strategy,
+                      mixed_precision=mixed_precision)
 
-    from apps.textgen.model import build_language_model
-    from apps.textgen.preprocessing import TextTokenizer
 
-    tokenizer = TextTokenizer(level, vocabulary=vocabulary)
-    batch_size = distribution.global_batch_size(training["batch_size"])
-    train_data = corpus_lib.windows(corpus.train, tokenizer, seq_len, batch_size, shuffle_seed=training["seed"])
-    validation_data = corpus_lib.windows(corpus.validation, tokenizer, seq_len, batch_size)
-    train_data = _with_cardinality(train_data, corpus_lib.num_batches(train_tokens, seq_len, batch_size))
-    validation_data = _with_cardinality(
-        validation_data, corpus_lib.num_batches(validation_tokens, seq_len, batch_size)
-    )
-    extra = list(extra_callbacks)
-    if training.get("max_minutes"):
-        extra.append(time_limit(training["max_minutes"]))
-    with discard_on_error(run, resume):
-        if not resume:
-            write_json(run.work / VOCABULARY_FILE, vocabulary)
-        started = time.time()
-        model = run_training(
-            run,
-            config,
-            lambda: build_language_model(config, vocabulary),
-            train_data,
-            validation_data,
-            epochs=training["epochs"],
-            resume=resume,
-            patience=training["patience"],
-            seed=training["seed"],
-            verbose=verbose,
-            backup_every=backup_every,
-            extra_callbacks=extra,
-            distribution=distribution,
-            batch_size=training["batch_size"],
-        )
-        if not run.is_chief:
-            return finish_run(run, None), None
-        train_seconds = round(time.time() - started, 1)
-        metrics = {
-            "validation": score(model, corpus.validation, seq_len),
-            "train_seconds": train_seconds,
+class CorpusTraining(TrainingData):
+    """A corpus's training and validation token windows, its vocabulary stored with the run."""
+
+    def __init__(self, config, distribution):
+        config = {key: value for key, value in config.items() if key != "environment"}
+        super().__init__(config)
+        tokenizer_config = config["tokenizer"]
+        self.level, self.seq_len = tokenizer_config["level"], tokenizer_config["seq_len"]
+        self.corpus = corpus_lib.resolve(config["data"]["source"], config["data"]["validation_fraction"])
+        self.tokens = _check_corpus(self.corpus, self.level, self.seq_len)
+        self.validation_batch = distribution.global_batch_size(config["training"]["batch_size"])
+        self.vocabulary = None
+
+    def start(self, run, resume):
+        if resume:
+            self.vocabulary = read_json(run.work / VOCABULARY_FILE)
+        else:
+            self.vocabulary = corpus_lib.build_vocabulary(
+                self.corpus.train, self.level, self.config["tokenizer"]["max_tokens"])
+            write_json(run.work / VOCABULARY_FILE, self.vocabulary)
+        train_tokens, validation_tokens = self.tokens
+        self.config = {
+            **self.config,
+            "corpus": {
+                "description": self.corpus.description,
+                "train_tokens": train_tokens,
+                "validation_tokens": validation_tokens,
+                "vocabulary_size": len(self.vocabulary) + 2,
+            },
         }
-        if corpus.test != corpus.validation:
-            metrics["test"] = score(model, corpus.test, seq_len)
-        return finish_run(run, metrics), metrics
+
+    def build_model(self):
+        from apps.textgen.model import build_language_model
+
+        return build_language_model(self.config, self.vocabulary)
+
+    def _windows(self, part, tokens, batch_size, seed=None):
+        from apps.textgen.preprocessing import TextTokenizer
+
+        tokenizer = TextTokenizer(self.level, vocabulary=self.vocabulary)
+        data = corpus_lib.windows(part, tokenizer, self.seq_len, batch_size, shuffle_seed=seed)
+        return _with_cardinality(data, corpus_lib.num_batches(tokens, self.seq_len, batch_size))
+
+    def train_dataset(self, global_batch_size, seed):
+        return self._windows(self.corpus.train, self.tokens[0], global_batch_size, seed)
+
+    def validation_dataset(self):
+        return self._windows(self.corpus.validation, self.tokens[1], self.validation_batch)
+
+    def callbacks(self):
+        minutes = self.config["training"].get("max_minutes")
+        return [time_limit(minutes)] if minutes else []
+
+    def report(self, model, run):
+        metrics = {"validation": score(model, self.corpus.validation, self.seq_len)}
+        if self.corpus.test != self.corpus.validation:
+            metrics["test"] = score(model, self.corpus.test, self.seq_len)
+        return metrics
 
 
 def _with_cardinality(dataset, batches):
