@@ -2,7 +2,6 @@
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,8 @@ import numpy as np
 from apps.speech import data as speech_data
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
-from seqcore.runs import prepare_run
+from apps.speech.sources import InMemory, classification_report, load_splits, open_source
+from seqcore.train_flow import TrainingData
 
 TASK = "speech"
 DEFAULT_BACKBONE = "gru"
@@ -166,105 +166,6 @@ def resolve_config(
     }
 
 
-def load_splits(config, source=None, clips=None):
-    """The run's splits, rebuilt the same way every time from its configuration."""
-    data = config["data"]
-    return speech_data.load_splits(
-        source or data["source"],
-        sample_rate=config["features"]["sample_rate"],
-        clip_seconds=config["features"]["clip_seconds"],
-        split_by=data["split_by"],
-        test_speakers=data["test_speakers"],
-        validation_speakers=data["validation_speakers"],
-        keywords=data["keywords"],
-        unknown=data["unknown"],
-        silence=data["silence"],
-        pattern=data["pattern"],
-        clips=clips,
-    )
-
-
-def training_dataset(audio, labels, batch_size, seed, augment=None, sample_rate=None):
-    """Shuffled, augmented (time shift, background noise) batches of (waveform, label)."""
-    import tensorflow as tf
-
-    from apps.speech.augment import augmenter
-
-    dataset = tf.data.Dataset.from_tensor_slices((audio, labels))
-    dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    if augment:
-        dataset = dataset.map(
-            augmenter(audio.shape[1], sample_rate, seed=seed, **augment),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    return dataset.batch(batch_size)
-
-
-def evaluation_dataset(audio, labels, batch_size=256):
-    import tensorflow as tf
-
-    return tf.data.Dataset.from_tensor_slices((audio, labels)).batch(batch_size)
-
-
-#: Clips of the training shards that the feature statistics are adapted on.
-ADAPT_SAMPLE = 4096
-
-
-class Shards:
-    """A run's clips streamed from `prepare`'s TFRecord shards (`--data tfrecord:DIR`).
-
-    Has the `AudioSplits` attributes that describe the data (class names,
-    rate, split) and streams the splits themselves; the feature statistics
-    are adapted on the first `ADAPT_SAMPLE` training clips, an explicit
-    bounded sample.
-    """
-
-    def __init__(self, source, workers=1):
-        from seqcore.tfrecords import read_manifest
-
-        manifest = read_manifest(source, task=TASK)
-        self.source_dir, self.workers = source, workers
-        meta = manifest["metadata"]
-        self.class_names, self.sample_rate = meta["class_names"], int(meta["sample_rate"])
-        self.clip_samples, self.split_by, self.speakers = int(meta["clip_samples"]), meta["split_by"], meta["speakers"]
-        self.source = f"TFRecord shards in {manifest['directory']} ({meta['source']})"
-        self.counts = {name: entry["count"] for name, entry in manifest["splits"].items()}
-
-    def pairs(self, split, workers=1):
-        import tensorflow as tf
-
-        from seqcore.tfrecords import read_split
-
-        return read_split(self.source_dir, split, workers=workers).map(
-            lambda e: (e["audio"], tf.cast(e["label"], tf.int32)))
-
-    def adapt_sample(self):
-        return np.stack([audio for audio, _ in self.pairs("train").take(ADAPT_SAMPLE).as_numpy_iterator()])
-
-    def training_dataset(self, batch_size, seed, augment=None, shuffle_buffer=10000):
-        import tensorflow as tf
-
-        from apps.speech.augment import augmenter
-
-        dataset = self.pairs("train", self.workers).shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-        if augment:
-            dataset = dataset.map(augmenter(self.clip_samples, self.sample_rate, seed=seed, **augment),
-                                  num_parallel_calls=tf.data.AUTOTUNE)
-        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-    def evaluation_dataset(self, split, batch_size=256):
-        return self.pairs(split, self.workers).batch(batch_size)
-
-    def report(self, model, split):
-        """Classification metrics on a split, streamed."""
-        from seqcore.metrics import classification_metrics
-
-        batches = self.pairs(split).batch(256)
-        labels = np.concatenate([label for _, label in batches.as_numpy_iterator()])
-        probabilities = model.predict(batches.map(lambda audio, label: (audio,)), verbose=0)
-        return classification_metrics(labels, probabilities, model.class_names)
-
-
 def _shard_order(splits, split, seed=1337):
     """A split's (audio, label) pairs; train in a seeded random order.
 
@@ -303,93 +204,58 @@ def prepare(out, config, shards=8, overwrite=False):
 
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50,
           clips=None, strategy="auto", mixed_precision=None):
-    """Trains a keyword classifier and writes a finished run directory.
+    """Trains a keyword classifier and writes a finished run directory (`seqcore.train_flow.train_task`).
 
-    Args:
-        config: from `resolve_config`; ignored on `resume`, which reads the
-            interrupted run's own configuration.
-        out: the run directory (default `runs/speech-<timestamp>`).
-        resume: finish the interrupted run in `<out>.partial`.
-        overwrite: replace an existing run at `out`.
-        clips: already loaded `Clips` of the source (the benchmark reuses them).
-        strategy: `seqcore.distribute.STRATEGIES`; `--batch-size` is per replica.
-        mixed_precision: None, `"float16"` or `"bfloat16"` (ignored on `resume`).
-
-    Returns:
-        `(run_path, metrics)`; a non-chief worker of a cluster writes
-        nothing and returns `(path the chief writes, None)`.
+    Arguments as `train_task`'s; `clips` are already loaded `Clips` of the
+    source (the benchmark reuses them).
     """
-    from seqcore.distribute import resolve_strategy, with_mixed_precision
-    from seqcore.training import discard_on_error, finish_run, run_training
+    from seqcore.train_flow import train_task
 
-    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite, strategy=strategy)
-    distribution = resolve_strategy(strategy)  # before any other TensorFlow op
-    import keras
+    return train_task(TASK, lambda config, distribution: ClipTraining(config, distribution, clips, verbose),
+                      config, out, resume=resume, overwrite=overwrite, verbose=verbose,
+                      backup_every=backup_every, strategy=strategy, mixed_precision=mixed_precision)
 
-    config = stored or with_mixed_precision(config, mixed_precision)
-    from seqcore.tfrecords import PREFIX, is_tfrecord_source, source_dir
 
-    shards = None
-    if is_tfrecord_source(config["data"]["source"]):
-        config["data"] = {**config["data"], "source": PREFIX + str(source_dir(config["data"]["source"]))}
-        splits = shards = Shards(config["data"]["source"], distribution.workers)
-        counts = shards.counts
-        clip_seconds = shards.clip_samples / shards.sample_rate
-    else:
-        splits = load_splits(config, clips=clips)
-        splits, synthetic = _with_synthetic_voices(splits, config["data"].get("synthetic", False), verbose)
-        config = {**config, "data": {**config["data"], "synthetic": synthetic}}
-        counts = {name: len(getattr(splits, f"{name}_labels")) for name in ("train", "validation", "test")}
-        clip_seconds = config["features"]["clip_seconds"]
-    config = {
-        **config,
-        "features": {**config["features"], "sample_rate": splits.sample_rate, "clip_seconds": clip_seconds},
-        "class_names": splits.class_names,
-        "source": splits.source,
-        "split": {"by": splits.split_by, "speakers": splits.speakers, "clips": counts},
-    }
-    run.start(resume=resume, overwrite=overwrite)
+class ClipTraining(TrainingData):
+    """A speech run's clips (in memory, with text-to-speech voices where asked, or TFRecord shards)."""
 
-    from apps.speech.model import build_classifier
+    def __init__(self, config, distribution, clips=None, verbose="auto"):
+        self.clips = open_source(config, distribution.workers, clips=clips)
+        if isinstance(self.clips, InMemory):  # shards hold what `prepare` wrote
+            splits, synthetic = _with_synthetic_voices(self.clips.splits, config["data"].get("synthetic", False),
+                                                       verbose)
+            self.clips = InMemory(splits)
+            config = {**config, "data": {**config["data"], "synthetic": synthetic}}
+        clips = self.clips
+        super().__init__({
+            **config,
+            "features": {**config["features"], "sample_rate": clips.sample_rate,
+                         "clip_seconds": clips.clip_samples / clips.sample_rate},
+            "class_names": clips.class_names,
+            "source": clips.source,
+            "split": {"by": clips.split_by, "speakers": clips.speakers, "clips": clips.counts},
+        })
 
-    training = config["training"]
-    with discard_on_error(run, resume):
-        started = time.time()
-        model = run_training(
-            run,
-            config,
-            lambda: build_classifier(config, shards.adapt_sample() if shards else splits.train_audio,
-                                     splits.class_names),
-            shards.training_dataset(distribution.global_batch_size(training["batch_size"]),
-                                    training["seed"], config["augment"]) if shards else
-            training_dataset(splits.train_audio, splits.train_labels,
-                             distribution.global_batch_size(training["batch_size"]),
-                             training["seed"], config["augment"], splits.sample_rate),
-            shards.evaluation_dataset("validation") if shards else
-            evaluation_dataset(splits.validation_audio, splits.validation_labels),
-            epochs=training["epochs"],
-            resume=resume,
-            patience=training["patience"],
-            seed=training["seed"],
-            verbose=verbose,
-            backup_every=backup_every,
-            extra_callbacks=[keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=max(1, training["patience"] // 3),
-                min_lr=1e-5, verbose=0)],
-            distribution=distribution,
-            batch_size=training["batch_size"],
-        )
-        if not run.is_chief:
-            return finish_run(run, None), None
-        train_seconds = round(time.time() - started, 1)
-        metrics = {
-            "test": shards.report(model, "test") if shards else
-            classification_report(model, splits.test_audio, splits.test_labels),
-            "validation": shards.report(model, "validation") if shards else
-            classification_report(model, splits.validation_audio, splits.validation_labels),
-            "train_seconds": train_seconds,
-        }
-        return finish_run(run, metrics), metrics
+    def build_model(self):
+        from apps.speech.model import build_classifier
+
+        return build_classifier(self.config, self.clips.adapt_sample(), self.clips.class_names)
+
+    def train_dataset(self, global_batch_size, seed):
+        return self.clips.training_dataset(global_batch_size, seed, self.config["augment"])
+
+    def validation_dataset(self):
+        return self.clips.evaluation_dataset("validation")
+
+    def callbacks(self):
+        import keras
+
+        patience = self.config["training"]["patience"]
+        return [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(1, patience // 3),
+                                                  min_lr=1e-5, verbose=0)]
+
+    def report(self, model, run):
+        return {split: self.clips.report(model, split) for split in ("test", "validation")}
 
 
 def _with_synthetic_voices(splits, synthetic, verbose):
@@ -419,13 +285,6 @@ def _with_synthetic_voices(splits, synthetic, verbose):
             raise
         say(f"No text-to-speech voices added: {error}")
         return splits, False
-
-
-def classification_report(model, audio, labels):
-    from seqcore.metrics import classification_metrics
-
-    probabilities = model.predict(audio, batch_size=256, verbose=0)
-    return classification_metrics(labels, probabilities, model.class_names)
 
 
 def load_run_model(run_dir):
@@ -479,16 +338,11 @@ def evaluate(run_dir, data=None, split=None):
         split = split or "test"
         if split == "all":
             raise SeqcoreError("--split all needs --data; expected test, validation or train")
-        from seqcore.tfrecords import is_tfrecord_source
-
-        if is_tfrecord_source(config["data"]["source"]):
-            return Shards(config["data"]["source"]).report(model, split)
-        splits = load_splits(config)
-        if splits.class_names != names:
-            raise SeqcoreError(f"the classes of {splits.source} ({', '.join(splits.class_names)}) "
+        clips = open_source(config)
+        if clips.class_names != names:
+            raise SeqcoreError(f"the classes of {clips.source} ({', '.join(clips.class_names)}) "
                                f"differ from the model's; expected: {', '.join(names)}")
-        audio, labels = getattr(splits, f"{split}_audio"), getattr(splits, f"{split}_labels")
-        return classification_report(model, audio, labels)
+        return clips.report(model, split)
     split = split or "all"
     clips = map_labels(speech_data.load_source(data, config["data"]["pattern"]), names)
     if split == "all":
