@@ -226,3 +226,40 @@ class StreamingKeywordSpotter(tf.Module):
             probabilities, state = step(audio[None, start : start + self.hop_samples], state)
             rows.append(probabilities[0].numpy())
         return np.asarray(rows, np.float32).reshape(-1, len(self.class_names)), state
+
+
+def stream_endpoint(model, hop_ms=DEFAULT_HOP_MS, hops=30):
+    """The export's `stream` signature and its check, or the reason the model has none.
+
+    Returns:
+        `(endpoint, metadata)`: `endpoint` is `(fn, input_signature,
+        sample_inputs, expected_outputs)` for `seqcore.export.export_saved_model`
+        (None when the model cannot stream) and `metadata` the constants the
+        export's `metadata` signature adds: `stream_hop_samples` and the
+        state names, or `streaming`, the reason it has no stream.
+    """
+    from apps.speech.model import sample_audio
+
+    reasons = model_blockers(model)
+    if reasons:
+        return None, {"streaming": "no streaming form: " + "; ".join(reasons)}
+    spotter = StreamingKeywordSpotter(model, hop_ms)
+    names = spotter.state_names
+    specs = spotter.input_signature(None)
+    stream = spotter.stream_function()
+
+    def fn(audio, *state):
+        return stream(audio, **dict(zip(names, state)))
+
+    # The check: several hops of the sample chirps, from a state that is not zero.
+    audio = sample_audio(spotter.sample_rate, spotter.hop_samples * (hops + 1))
+    state = spotter.initial_state(len(audio))
+    step = tf.function(spotter.step)
+    for index in range(hops):
+        _, state = step(audio[:, index * spotter.hop_samples : (index + 1) * spotter.hop_samples], state)
+    last = audio[:, hops * spotter.hop_samples :]
+    probabilities, following = step(last, state)
+    sample_inputs = {"audio": last, **{name: state[name].numpy() for name in names}}
+    expected = {"probabilities": probabilities.numpy(), **{n: following[n].numpy() for n in names}}
+    metadata = {"stream_hop_samples": spotter.hop_samples, "stream_state": names}
+    return (fn, [specs["audio"]] + [specs[name] for name in names], sample_inputs, expected), metadata
