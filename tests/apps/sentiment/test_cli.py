@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from tests.export_parity import serve_with_tensorflow_alone
 
 from apps.sentiment.cli import cli as sentiment_cli
 from seqcore.cli.main import cli as seqcore_cli
@@ -353,53 +354,19 @@ def test_predict_export_matches_run(exported, run_dir):
                                        list(r["probabilities"].values()), atol=1e-5)
 
 
-TF_ONLY_SCRIPT = r"""
-import json, sys
+def test_export_runs_with_tensorflow_alone_and_equals_the_keras_model(exported, run_dir):
+    """Raw texts in, the trained Keras model's probabilities out, in a process that cannot import seqcore."""
+    from apps.sentiment.commands import load_run_model
 
-class Block:  # fail loudly if loading the export tries to import the project
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("seqcore", "apps"):
-            raise ImportError("blocked: " + name)
-
-sys.meta_path.insert(0, Block())
-import tensorflow as tf
-
-loaded = tf.saved_model.load(sys.argv[1])
-serve = loaded.signatures["serving_default"]
-args, kwargs = serve.structured_input_signature
-assert args == () and list(kwargs) == ["text"], (args, kwargs)
-spec = kwargs["text"]
-assert spec.dtype == tf.string and spec.shape.as_list() == [None], spec
-texts = json.loads(sys.argv[2])
-out = serve(text=tf.constant(texts))
-assert sorted(out) == ["label", "probabilities"], sorted(out)
-label, probabilities = out["label"], out["probabilities"]
-assert label.dtype == tf.string and label.shape.as_list() == [len(texts)], label
-assert probabilities.dtype == tf.float32, probabilities.dtype
-assert probabilities.shape.as_list() == [len(texts), 2], probabilities.shape
-class_names = loaded.signatures["metadata"]()["class_names"].numpy()
-assert not any(m.startswith(("seqcore", "apps")) for m in sys.modules)
-print(json.dumps({
-    "label": [l.decode() for l in label.numpy()],
-    "probabilities": probabilities.numpy().tolist(),
-    "class_names": [c.decode() for c in class_names],
-}))
-"""
-
-
-def test_export_runs_with_tensorflow_alone(exported, run_dir, tmp_path):
     base, _, _ = exported
-    texts = ["what a great film", "boring and awful", "!!!"]
-    result = subprocess.run(
-        [sys.executable, "-c", TF_ONLY_SCRIPT, str(base / "2"), json.dumps(texts)],
-        capture_output=True, text=True, cwd=tmp_path, env=TF_ENV, timeout=180)
-    assert result.returncode == 0, result.stderr[-4000:]
-    served = json.loads(result.stdout.strip().splitlines()[-1])
-    assert served["class_names"] == ["negative", "positive"]
-    from_run = predictions(invoke("predict", run_dir, "--json", *texts))
-    assert served["label"] == [p["label"] for p in from_run]
-    np.testing.assert_allclose(served["probabilities"],
-                               [list(p["probabilities"].values()) for p in from_run], atol=1e-5)
+    texts = np.array(["what a great film", "boring and awful", "<br />ok i guess", "!!!"])
+    served, metadata = serve_with_tensorflow_alone(base / "2", ("serving_default", {"text": texts}), ("metadata", {}))
+    model = load_run_model(run_dir)
+    expected = model.predict(texts, verbose=0)
+    assert np.ptp(expected[:, 0]) > 1e-3  # trained weights: the texts get different answers
+    np.testing.assert_allclose(served["probabilities"], expected, rtol=1e-5, atol=1e-6)
+    assert served["label"].tolist() == [model.class_names[i] for i in expected.argmax(-1)]
+    assert metadata["class_names"].tolist() == ["negative", "positive"]
 
 
 @pytest.mark.skipif(shutil.which("saved_model_cli") is None, reason="saved_model_cli not on PATH")
