@@ -30,7 +30,7 @@ TensorShape([2, 5, 4])
 import keras
 import tensorflow as tf
 
-from seqcore import recurrent_loops
+from seqcore import recurrent_loops, step_loop
 
 #: Masked (variable-length) training batches run their loops on steps
 #: rounded up to a multiple of this, so that XLA, which compiles once per
@@ -97,7 +97,8 @@ class _FastLoopMixin:
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        if self.cpu_path_blockers() or (training is True and self.train_with_keras_loop):
+        stepped = step_loop.active() and training is not True  # TFLite conversion: see seqcore.step_loop
+        if not stepped and (self.cpu_path_blockers() or (training is True and self.train_with_keras_loop)):
             return super().inner_loop(sequences, initial_state, mask=mask, training=training)
 
         cell = self.cell
@@ -107,7 +108,7 @@ class _FastLoopMixin:
         inputs = tf.transpose(sequences, (1, 0, 2))  # time-major
         if mask is not None:
             mask = tf.cast(mask, tf.bool)
-            mask = tf.transpose(mask if mask.shape.rank == 3 else mask[..., None], (1, 0, 2))
+            mask = tf.transpose(mask if mask.shape.rank == 3 else tf.expand_dims(mask, -1), (1, 0, 2))
         if self.go_backwards:
             inputs = tf.reverse(inputs, (0,))
             mask = None if mask is None else tf.reverse(mask, (0,))
@@ -115,7 +116,9 @@ class _FastLoopMixin:
         # XLA for training only: inference graphs (exports) stay plain TensorFlow.
         xla = training is True and recurrent_loops.JIT_COMPILE
         fused = training is not True and mask is None and hasattr(self, "_run_fused")
-        if fused and not _in_xla_context():
+        if stepped:
+            states, final_states = step_loop.run_time_major(cell, inputs, initial_state, mask)
+        elif fused and not _in_xla_context():
             states, final_states = self._run_fused(inputs, initial_state)
         else:
             # One matmul projects the inputs of every step.
