@@ -112,6 +112,7 @@ def export_saved_model(
     version=None,
     atol=1e-5,
     endpoints=None,
+    extra_writer=None,
 ):
     """Writes `export_base/<version>/` for TensorFlow Serving, atomically.
 
@@ -134,6 +135,10 @@ def export_saved_model(
         endpoints: optional dict name -> `(fn, input_signature, sample_inputs,
             expected_outputs)` of more signatures (e.g. a single-step
             signature for streaming), each checked like `serving_default`.
+        extra_writer: optional function called with the temporary version
+            folder once the SavedModel is checked, before it is renamed into
+            place (e.g. `seqcore.tflite.write_models` for TFLite models
+            beside it); if it raises, nothing is published.
 
     Returns:
         The path of the written version folder.
@@ -183,6 +188,8 @@ def export_saved_model(
             )
             for name, expected in expected_outputs.items():
                 _compare(f"{endpoint}/{name}", expected, outputs[name].numpy(), atol)
+        if extra_writer is not None:
+            extra_writer(temporary)
         os.chmod(temporary, 0o755)  # TensorFlow Serving may run as another user
         os.replace(temporary, target)
         published = True

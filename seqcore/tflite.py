@@ -61,6 +61,7 @@ import dataclasses
 import os
 import re
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -122,7 +123,9 @@ def _frozen_function(fn, input_signature):
     """Traces `fn` with the step loop, freezes its variables and restores its output names."""
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    with step_loop_tracing():
+    # A stateless scope drops variable writes (e.g. a dropout cell advancing its
+    # seed generator even at inference), which frozen graphs cannot hold.
+    with step_loop_tracing(), keras.StatelessScope():
         concrete = tf.function(fn, input_signature=input_signature).get_concrete_function()
     structure = concrete.structured_outputs
     if not isinstance(structure, dict):
@@ -276,3 +279,84 @@ def write_tflite(path, fn, input_signature, sample_inputs, expected_outputs, qua
         path=str(path), size_bytes=len(model), quantized=bool(quantize), tolerance=float(tolerance),
         max_abs_difference=worst, differences=found, ops=ops(model),
     )
+
+
+#: The folder of TFLite models inside an export version (beside `saved_model.pb`).
+FOLDER = "tflite"
+
+#: The per-folder record of what was written and measured (read back by the export command).
+REPORT = "report.json"
+
+
+def write_models(folder, models, quantize=False, files=None):
+    """Writes each model as float32 `NAME.tflite` (and `NAME.int8.tflite` with `quantize`), checked, plus `files`.
+
+    Used by the apps' `export --format tflite` on the temporary version folder
+    before it is renamed into place, so the SavedModel and its TFLite models
+    land together or not at all.
+
+    Args:
+        folder: the folder to write into (created).
+        models: dict name -> `(fn, input_signature, sample_inputs, expected_outputs)`.
+        quantize: also write the dynamic-range int8 model of each.
+        files: optional dict file name -> text written beside the models
+            (vocabularies a client needs).
+
+    Returns:
+        The list of `TFLiteReport`, also recorded in `folder/report.json`.
+    """
+    import json
+
+    os.makedirs(folder, exist_ok=True)
+    reports = []
+    for name, (fn, signature, inputs, expected) in models.items():
+        for quantized in (False, True) if quantize else (False,):
+            path = os.path.join(folder, f"{name}.int8.tflite" if quantized else f"{name}.tflite")
+            reports.append(write_tflite(path, fn, signature, inputs, expected, quantize=quantized))
+    for file_name, text in (files or {}).items():
+        with atomic_file(os.path.join(folder, file_name)) as temporary:
+            temporary.write_text(text, encoding="utf-8")
+    record = {
+        os.path.basename(report.path): {
+            "size_bytes": report.size_bytes, "quantized": report.quantized, "tolerance": report.tolerance,
+            "max_abs_difference": report.max_abs_difference, "differences": report.differences,
+            "ops": report.ops,
+        }
+        for report in reports
+    }
+    with atomic_file(os.path.join(folder, REPORT)) as temporary:
+        temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return reports
+
+
+def report_lines(version_folder):
+    """The one-line summaries of the TFLite models recorded in `version_folder/tflite/report.json` (none: [])."""
+    import json
+
+    path = os.path.join(str(version_folder), FOLDER, REPORT)
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as file:
+        record = json.load(file)
+    return [
+        TFLiteReport(path=os.path.join(str(version_folder), FOLDER, name), ops=entry["ops"],
+                     size_bytes=entry["size_bytes"], quantized=entry["quantized"], tolerance=entry["tolerance"],
+                     max_abs_difference=entry["max_abs_difference"], differences=entry["differences"]).line()
+        for name, entry in record.items()
+    ]
+
+
+def extra_writer(build, quantize=False):
+    """An `export_saved_model(extra_writer=...)` that writes `<version>/tflite/` with `write_models`.
+
+    Args:
+        build: a function returning `(models, files)` as `write_models` takes
+            them; called only once the SavedModel has been checked.
+        quantize: also the int8 model of each.
+    """
+
+    def write(version_folder):
+        models, files = build()
+        write_models(os.path.join(str(version_folder), FOLDER), models, quantize=quantize, files=files)
+
+    return write

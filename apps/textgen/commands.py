@@ -426,7 +426,7 @@ def generate(model_path, prompt, length=300, temperature=0.8, top_k=0, top_p=1.0
 SAMPLE_PROMPTS = ["ROMEO:\nBut soft", "", "The "]
 
 
-def export(run_dir, export_base, version=None):
+def export(run_dir, export_base, version=None, format="saved_model", quantize=False):
     """Writes `export_base/<version>/` for TensorFlow Serving; returns its path.
 
     Signatures: `serving_default` (prompt and settings in, text out, the
@@ -434,6 +434,9 @@ def export(run_dir, export_base, version=None):
     same without XLA, for TensorFlow Serving without
     `--xla_cpu_compilation_enabled`), `step` (token and state in, logits
     and state out) and `metadata` (level, vocabulary, state size).
+    With `format="tflite"`, `<version>/tflite/` also holds the step model
+    `step.tflite` (and `step.int8.tflite` with `quantize`) and the client's
+    vocabulary (`apps.textgen.tflite`), checked, in the same atomic step.
     """
     import numpy as np
     import tensorflow as tf
@@ -476,4 +479,15 @@ def export(run_dir, export_base, version=None):
         metadata=metadata,
         version=version,
         endpoints=extra,
+        extra_writer=_tflite_writer(model, format, quantize),
     )
+
+
+def _tflite_writer(model, format, quantize):
+    """The `export_saved_model` hook writing `<version>/tflite/` (None unless `format` is tflite)."""
+    if format != "tflite":
+        return None
+    from apps.textgen.tflite import tflite_models
+    from seqcore.tflite import extra_writer
+
+    return extra_writer(lambda: tflite_models(model), quantize=quantize)

@@ -135,18 +135,18 @@ def refuse_options_with_resume(ctx, resume, allowed=("out", "resume", "strategy"
 
 
 def export_command(commands_module):
-    """The `export RUN_DIR EXPORT_BASE [--version N]` command of an app.
+    """The `export RUN_DIR EXPORT_BASE [--version N] [--format tflite [--quantize]]` command of an app.
 
     Args:
         commands_module: dotted name of the app's module with an
-            `export(run_dir, export_base, version=None)` function, imported
-            only when the command runs.
+            `export(run_dir, export_base, version=None, format="saved_model",
+            quantize=False)` function, imported only when the command runs.
 
     Example:
 
     >>> command = export_command("apps.sentiment.commands")
-    >>> command.name
-    'export'
+    >>> command.name, sorted(p.name for p in command.params)
+    ('export', ['export_base', 'export_format', 'quantize', 'run_dir', 'version'])
     """
     from seqcore.cli.group import SeqcoreCommand
 
@@ -155,12 +155,26 @@ def export_command(commands_module):
     @click.argument("export_base", type=click.Path(file_okay=False))
     @click.option("--version", type=click.IntRange(min=1),
                   help="Version folder to write (default: the next free one).")
-    def export(run_dir, export_base, version):
+    @click.option("--format", "export_format", type=click.Choice(["saved_model", "tflite"]), default="saved_model",
+                  show_default=True, help="tflite: also TensorFlow Lite models in <version>/tflite/ (float32, "
+                  "builtin ops only), each reloaded and checked against the Keras model.")
+    @click.option("--quantize", is_flag=True,
+                  help="With --format tflite, also a dynamic-range int8 model (int8 weights) of each.")
+    def export(run_dir, export_base, version, export_format, quantize):
         """Export RUN_DIR as a SavedModel under EXPORT_BASE/<version>/ for TensorFlow Serving."""
         import importlib
 
-        path = importlib.import_module(commands_module).export(run_dir, export_base, version=version)
+        if quantize and export_format != "tflite":
+            raise click.BadParameter("needs --format tflite (it quantizes the TFLite models)",
+                                     param_hint="'--quantize'")
+        options = {"format": "tflite", "quantize": quantize} if export_format == "tflite" else {}
+        path = importlib.import_module(commands_module).export(run_dir, export_base, version=version, **options)
         click.echo(f"exported to {path}")
+        if export_format == "tflite":
+            from seqcore.tflite import report_lines
+
+            for line in report_lines(path):
+                click.echo(line)
         click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
 
     return export
