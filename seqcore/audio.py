@@ -190,6 +190,13 @@ class AudioFeatures(keras.layers.Layer):
         self.mel_matrix = tf.signal.linear_to_mel_weight_matrix(
             self.num_mel_bins, self.fft_length // 2 + 1, self.sample_rate, self.lower_hz, high
         ).numpy()
+        # The MFCCs' DCT-II as one matmul: `tf.signal.mfccs_from_log_mel_spectrograms`'
+        # values (orthonormal scaling), and TensorFlow Lite builtins, which its FFT-based DCT is not.
+        bins = np.arange(self.num_mel_bins)
+        self.dct_matrix = (
+            2.0 * np.cos(np.pi * bins[None, : self.num_mfccs] * (2 * bins[:, None] + 1) / (2 * self.num_mel_bins))
+            / np.sqrt(2.0 * self.num_mel_bins)
+        ).astype("float32")
 
     @property
     def num_frames(self):
@@ -224,14 +231,14 @@ class AudioFeatures(keras.layers.Layer):
         log_mel = tf.math.log(mel + self.log_offset)
         if self.mean_normalize:
             framed = tf.signal.frame(waveforms, self.frame_length, self.frame_step)
-            real = tf.cast(tf.reduce_any(framed != 0, axis=-1), log_mel.dtype)[..., None]
+            real = tf.expand_dims(tf.cast(tf.reduce_any(framed != 0, axis=-1), log_mel.dtype), -1)
             mean = tf.reduce_sum(log_mel * real, axis=1, keepdims=True) / tf.maximum(
                 tf.reduce_sum(real, axis=1, keepdims=True), 1.0
             )
             log_mel = (log_mel - mean) * real
         if self.kind == "log-mel":
             return log_mel
-        return tf.signal.mfccs_from_log_mel_spectrograms(log_mel)[..., : self.num_mfccs]
+        return tf.tensordot(log_mel, tf.constant(self.dct_matrix), 1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_frames, self.num_features)

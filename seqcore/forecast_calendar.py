@@ -33,7 +33,9 @@ def calendar_features(origin, step_seconds, first, count, year=True):
 
     Args:
         origin: float64 tensor `(batch,)`: epoch seconds of forecast step 1
-            (position 0); history steps have negative positions.
+            (position 0); history steps have negative positions. An int64
+            origin (whole seconds) with a whole-second step is computed in
+            integers, with no float64 arithmetic (TensorFlow Lite).
         step_seconds: seconds between steps.
         first: position of the first step (e.g. `-lookback`).
         count: number of steps (a Python int or a scalar tensor).
@@ -49,11 +51,22 @@ def calendar_features(origin, step_seconds, first, count, year=True):
     >>> np.round(ops.convert_to_numpy(f)[0, :, 1], 3).tolist()  # cos(time of day): midnight, noon
     [1.0, -1.0]
     """
+    periods = ((_DAY, 0.0), (_WEEK, _MONDAY_OFFSET), (_YEAR, 0.0))
+    features = []
+    if "int" in str(getattr(origin, "dtype", "")) and float(step_seconds).is_integer():
+        # Whole seconds (TensorFlow Lite, which has no float64 arithmetic):
+        # exact int64 times and remainders (every period is a whole number
+        # of seconds), then float32 phases.
+        positions = ops.cast(ops.arange(count), "int64") + ops.cast(first, "int64")
+        times = ops.expand_dims(ops.cast(origin, "int64"), 1) + ops.expand_dims(positions, 0) * int(step_seconds)
+        for period, offset in periods if year else periods[:2]:
+            remainder = ops.cast(ops.mod(times + int(offset), int(period)), "float32")
+            phase = remainder * (2.0 * math.pi / period)
+            features += [ops.sin(phase), ops.cos(phase)]
+        return ops.stack(features, axis=-1)
     origin = ops.cast(origin, "float64")
     positions = ops.cast(ops.arange(count), "float64") + ops.cast(first, "float64")
     times = origin[:, None] + positions[None, :] * float(step_seconds)
-    features = []
-    periods = ((_DAY, 0.0), (_WEEK, _MONDAY_OFFSET), (_YEAR, 0.0))
     for period, offset in periods if year else periods[:2]:
         phase = 2.0 * math.pi * ops.mod(times + offset, period) / period
         features += [ops.sin(phase), ops.cos(phase)]

@@ -90,9 +90,12 @@ def run_time_major(cell, inputs, initial_state, mask=None):
     steps = tf.shape(inputs)[0]
     states = [tf.convert_to_tensor(state) for state in initial_state]
     units = states[0].shape[-1]
-    # Zero steps so far; `minimum(steps, 0)` rather than 0 keeps the first
-    # dimension unknown to the converter, which would otherwise fix it at 0.
-    outputs = tf.zeros(tf.stack([tf.minimum(steps, 0), tf.shape(inputs)[1], units]), inputs.dtype)
+    # No steps so far. The count is 0 computed from the input values (0 or 1,
+    # capped at 0), not a constant: the converter would otherwise fix the
+    # loop's output at 0 steps and refuse the loop ("result type 0x?xN is
+    # incompatible with body result type 1x?xN") when the length is static.
+    none_yet = tf.minimum(tf.cast(tf.reduce_any(tf.math.is_nan(inputs)), tf.int32), 0)
+    outputs = tf.zeros(tf.stack([none_yet, tf.shape(inputs)[1], units]), inputs.dtype)
     # The weights are read once, outside the loop: the loop body then holds
     # no variable reads, which the converter would leave unresolved there.
     weights = [(variable, tf.convert_to_tensor(variable)) for variable in cell.weights]

@@ -905,13 +905,16 @@ def write_text_atomically(path, text):
 
 # export ----------------------------------------------------------------------------------------
 
-def export(run_dir, export_base, version=None):
+def export(run_dir, export_base, version=None, format="saved_model", quantize=False):
     """Writes `export_base/<version>/` for TensorFlow Serving; returns its path.
 
     Signatures: `serving_default` (plain TensorFlow, which any TensorFlow
     Serving runs), `serving_xla` (the same function XLA-compiled: about
     2-3x faster at batch 1 on CPU; TensorFlow Serving needs
     `--xla_cpu_compilation_enabled=true` for it) and `metadata`.
+    With `format="tflite"`, `<version>/tflite/` also holds `model.tflite`
+    (and `model.int8.tflite` with `quantize`), checked, in the same atomic
+    step (`apps.forecast.tflite`).
     """
     import tensorflow as tf
 
@@ -959,4 +962,15 @@ def export(run_dir, export_base, version=None):
         endpoints={"serving_xla": (tf.function(serving_function(model, config["window"]["lookback"]), jit_compile=True),
                                    input_signature(model),
                                    sample if isinstance(sample, dict) else {"history": sample}, expected)},
+        extra_writer=_tflite_writer(model, config["window"]["lookback"], format, quantize),
     )
+
+
+def _tflite_writer(model, lookback, format, quantize):
+    """The `export_saved_model` hook writing `<version>/tflite/` (None unless `format` is tflite)."""
+    if format != "tflite":
+        return None
+    from apps.forecast.tflite import tflite_models
+    from seqcore.tflite import extra_writer
+
+    return extra_writer(lambda: tflite_models(model, lookback), quantize=quantize)

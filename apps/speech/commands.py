@@ -407,14 +407,17 @@ def _read_clips(paths, sample_rate, clip_samples, allow_resample):
                      for p in paths])
 
 
-def export(run_dir, export_base, version=None):
+def export(run_dir, export_base, version=None, format="saved_model", quantize=False):
     """Writes `export_base/<version>/` for TensorFlow Serving; returns its path.
 
     `serving_default` takes `audio` (float32 [batch, samples] at the model's
     rate); `serving_xla` is the same with the features and the model
     XLA-compiled (faster on CPU; TensorFlow Serving needs
     `--xla_cpu_compilation_enabled=true` for it); the `metadata` signature
-    gives `class_names`, `sample_rate` and `clip_samples`.
+    gives `class_names`, `sample_rate` and `clip_samples`. With
+    `format="tflite"`, `<version>/tflite/` also holds `model.tflite` (and
+    `model.int8.tflite` with `quantize`) and `labels.txt`, checked, in the
+    same atomic step (`apps.speech.tflite`).
     """
     from apps.speech.model import INPUT_SIGNATURE, sample_audio, serving_function
     from seqcore.export import export_saved_model
@@ -437,7 +440,18 @@ def export(run_dir, export_base, version=None):
         atol=1e-4,
         endpoints={"serving_xla": (serving_function(model, jit_compile=True), INPUT_SIGNATURE,
                                    {"audio": samples}, {"probabilities": probabilities, "label": labels})},
+        extra_writer=_tflite_writer(model, format, quantize),
     )
+
+
+def _tflite_writer(model, format, quantize):
+    """The `export_saved_model` hook writing `<version>/tflite/` (None unless `format` is tflite)."""
+    if format != "tflite":
+        return None
+    from apps.speech.tflite import tflite_models
+    from seqcore.tflite import extra_writer
+
+    return extra_writer(lambda: tflite_models(model), quantize=quantize)
 
 
 def synth(words, out, overwrite=False, progress=None, **options):

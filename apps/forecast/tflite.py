@@ -1,0 +1,63 @@
+"""Forecast as TensorFlow Lite: the same inputs and outputs as the SavedModel's `serving_default`.
+
+`model.tflite` takes `history` float32 [batch, lookback, features] in raw
+units (targets first, then covariates: exactly the last `lookback` steps),
+with `future` float32 [batch, horizon, future features] and `time` int64
+[batch] (whole epoch seconds of the first forecast step: TFLite has no
+float64 arithmetic; the calendar features are computed exactly in integers)
+where the model reads them, and returns `forecast` (the median) [batch, horizon, targets], `lower`
+/ `upper` (the outermost quantiles) and `quantiles` [batch, horizon,
+targets, levels], in raw units: normalization runs inside the model, as in
+the SavedModel. No client preprocessing is needed.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from apps.forecast.model import input_names, input_signature, sample_inputs
+
+
+def tflite_function(model, lookback):
+    """`(fn, input_signature)` of the TFLite model: `history` has exactly `lookback` steps."""
+    names = input_names(model)
+    specs = input_signature(model)
+    specs[0] = tf.TensorSpec([None, int(lookback), model.num_features], tf.float32, name="history")
+    if "time" in names:  # whole epoch seconds: TFLite has no float64 arithmetic
+        specs[-1] = tf.TensorSpec([None], tf.int64, name="time")
+
+    def run(*args):
+        inputs = dict(zip(names, args))
+        quantiles = model(inputs if len(names) > 1 else inputs["history"], training=False)
+        return {
+            "forecast": quantiles[..., model.median_index],
+            "lower": quantiles[..., 0],
+            "upper": quantiles[..., -1],
+            "quantiles": quantiles,
+        }
+
+    # The converter names the inputs after the arguments: one signature per input set.
+    if names == ["history"]:
+        return (lambda history: run(history)), specs
+    if names == ["history", "future"]:
+        return (lambda history, future: run(history, future)), specs
+    if names == ["history", "time"]:
+        return (lambda history, time: run(history, time)), specs
+    return (lambda history, future, time: run(history, future, time)), specs
+
+
+def tflite_models(model, lookback):
+    """`seqcore.tflite.write_models` arguments: the model (raw units in and out) and no client files."""
+    fn, signature = tflite_function(model, lookback)
+    sample = sample_inputs(model, lookback)
+    inputs = dict(sample) if isinstance(sample, dict) else {"history": sample}
+    if "time" in inputs:
+        inputs["time"] = np.floor(inputs["time"]).astype("int64")
+        sample = {**sample, "time": inputs["time"].astype("float64")}
+    quantiles = model.predict(sample, verbose=0)
+    expected = {
+        "forecast": quantiles[..., model.median_index],
+        "lower": quantiles[..., 0],
+        "upper": quantiles[..., -1],
+        "quantiles": quantiles,
+    }
+    return {"model": (fn, signature, inputs, expected)}, {}
