@@ -196,8 +196,20 @@ def convert(fn, input_signature, quantize=False):
         return converter.convert()
     except Exception as error:  # ConverterError, or a lowering error raised by MLIR as another type
         raise SeqcoreError(
-            f"TFLite conversion failed at {conversion_problem(str(error))}; expected TensorFlow Lite builtin ops only"
+            f"TFLite conversion failed at {_problem(error)}; expected TensorFlow Lite builtin ops only"
         ) from None
+
+
+def _problem(error):
+    """`conversion_problem` of a converter exception, from its structured errors where it has them."""
+    for data in getattr(error, "errors", None) or []:
+        names = [call.name for call in data.location.call if call.name]
+        if data.operator.name and names:
+            scope = names[0].split("@", 1)[0]
+            layer = scope.rsplit("/", 1)[0] if "/" in scope else scope
+            reason = data.error_message.splitlines()[0].split(" op ", 1)[-1].strip().rstrip(".")
+            return f"layer {layer!r} (op {data.operator.name}): the op {reason}"
+    return conversion_problem(str(error))
 
 
 def interpreter(model):

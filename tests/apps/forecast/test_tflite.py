@@ -1,0 +1,62 @@
+"""Forecast TFLite: raw units in and out, known-future covariates and calendar included; `export --format tflite`."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from tests.apps.forecast.test_cli import TINY, series_rows, write_csv
+
+from apps.forecast.cli import cli
+from apps.forecast.model import build_forecaster
+from apps.forecast.tflite import tflite_models
+from seqcore.tflite import FLOAT_ATOL, run, write_models
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning",
+                                        "ignore:Skipping variable loading for optimizer")
+
+
+def test_forecaster_with_future_covariates_and_calendar_matches_keras(tmp_path):
+    keras.utils.set_random_seed(4)
+    config = {"columns": ["y", "x"], "num_targets": 1, "num_future": 1, "calendar_step": 3600.0,
+              "window": {"lookback": 12, "horizon": 3, "season": 4},
+              "backbone": {"cell": "lstm", "units": 4},
+              "head": {"kind": "direct", "quantiles": [0.1, 0.5, 0.9], "dropout": 0.0, "residual": True}}
+    model = build_forecaster(config, 50 + 10 * np.random.default_rng(0).normal(size=(60, 2)))
+    models, files = tflite_models(model, 12)
+    (report,) = write_models(tmp_path, models, files=files)
+    assert report.max_abs_difference <= FLOAT_ATOL
+    assert {"FLOOR_MOD", "SIN", "COS", "WHILE"} <= set(report.ops)  # calendar and recurrence inside
+    # A time that is not the sample's: the int64 calendar equals the model's float64 one.
+    inputs = dict(models["model"][2])
+    inputs["time"] = np.array([1_700_000_000, 1_700_003_600 * 2, 86_400 * 3], "int64")
+    out = run(tmp_path / "model.tflite", inputs)
+    expected = model.predict({**inputs, "time": inputs["time"].astype("float64")}, verbose=0)
+    np.testing.assert_allclose(out["quantiles"], expected, atol=FLOAT_ATOL)
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="seqcore-forecast")
+
+
+def test_export_format_tflite_writes_checked_models_beside_the_saved_model(tmp_path):
+    data = write_csv(tmp_path / "load.csv", series_rows())
+    run_dir = tmp_path / "run"
+    train = invoke("train", "--data", data, "--time-col", "time", "--target", "load", "--features", "temp",
+                   "--out", run_dir, *TINY)
+    assert train.exit_code == 0, train.output
+    result = invoke("export", run_dir, tmp_path / "exports", "--format", "tflite", "--quantize")
+    assert result.exit_code == 0, result.output
+    version = tmp_path / "exports" / "1"
+    assert (version / "saved_model.pb").is_file()
+    assert sorted(p.name for p in (version / "tflite").iterdir()) == ["model.int8.tflite", "model.tflite",
+                                                                      "report.json"]
+    lines = [line for line in result.output.splitlines() if line.startswith("TFLite")]
+    assert len(lines) == 2 and "tolerance 1e-04" in lines[0] and "int8" in lines[1], result.output
+    report = json.loads((version / "tflite" / "report.json").read_text())
+    assert report["model.tflite"]["max_abs_difference"] <= 1e-4
+    # --quantize alone is refused in one line, and nothing is written.
+    refused = invoke("export", run_dir, tmp_path / "other", "--quantize")
+    assert refused.exit_code == 2 and "--quantize" in refused.output and "needs --format tflite" in refused.output
+    assert not (tmp_path / "other").exists()
