@@ -309,7 +309,9 @@ def write_models(folder, models, quantize=False, files=None):
 
     Args:
         folder: the folder to write into (created).
-        models: dict name -> `(fn, input_signature, sample_inputs, expected_outputs)`.
+        models: dict name -> `(fn, input_signature, sample_inputs, expected_outputs)`,
+            optionally with a fifth item: the float32 tolerance (default
+            `FLOAT_ATOL`; e.g. scaled for outputs in large raw units).
         quantize: also write the dynamic-range int8 model of each.
         files: optional dict file name -> text written beside the models
             (vocabularies a client needs).
@@ -321,10 +323,11 @@ def write_models(folder, models, quantize=False, files=None):
 
     os.makedirs(folder, exist_ok=True)
     reports = []
-    for name, (fn, signature, inputs, expected) in models.items():
+    for name, (fn, signature, inputs, expected, *atol) in models.items():
         for quantized in (False, True) if quantize else (False,):
             path = os.path.join(folder, f"{name}.int8.tflite" if quantized else f"{name}.tflite")
-            reports.append(write_tflite(path, fn, signature, inputs, expected, quantize=quantized))
+            tolerance = atol[0] if atol and not quantized else None
+            reports.append(write_tflite(path, fn, signature, inputs, expected, quantize=quantized, atol=tolerance))
     for file_name, text in (files or {}).items():
         with atomic_file(os.path.join(folder, file_name)) as temporary:
             temporary.write_text(text, encoding="utf-8")
