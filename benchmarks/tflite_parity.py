@@ -102,7 +102,7 @@ def sentiment(run_dir, tflite):
     from apps.sentiment.model import predict_texts
     from apps.sentiment.tflite_client import TextClient
     from seqcore.runs import open_run
-    from seqcore.tflite import interpreter
+    from seqcore.tflite import interpreter, run
 
     config = open_run(run_dir)
     model = commands.load_run_model(run_dir)
@@ -117,8 +117,6 @@ def sentiment(run_dir, tflite):
         probabilities = np.zeros_like(keras_p)
         for start in range(0, len(texts), BATCH):
             chosen = order[start:start + BATCH]
-            from seqcore.tflite import run
-
             probabilities[chosen] = run(loaded, client.features([texts[i] for i in chosen]))["probabilities"]
         results.append(probabilities)
     return classification_block(labels, keras_p, *results)
@@ -195,7 +193,7 @@ def forecast(run_dir, tflite):
 
 def textgen(run_dir, tflite, text):
     from apps.textgen import commands
-    from apps.textgen.tflite import token_ids
+    from apps.textgen.tflite_client import token_ids
     from seqcore.tflite import interpreter, run
 
     model = commands.load_run_model(run_dir)

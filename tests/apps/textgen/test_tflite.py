@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from apps.textgen.model import build_language_model
 from apps.textgen.preprocessing import split_tokens as tf_split_tokens
-from apps.textgen.tflite import generate, split_tokens, tflite_models, token_ids
+from apps.textgen.tflite import tflite_models
+from apps.textgen.tflite_client import generate, split_tokens, token_ids
 from seqcore.tflite import FLOAT_ATOL, run, write_models
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
