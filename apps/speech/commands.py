@@ -414,12 +414,17 @@ def export(run_dir, export_base, version=None, format="saved_model", quantize=Fa
     rate); `serving_xla` is the same with the features and the model
     XLA-compiled (faster on CPU; TensorFlow Serving needs
     `--xla_cpu_compilation_enabled=true` for it); the `metadata` signature
-    gives `class_names`, `sample_rate` and `clip_samples`. With
+    gives `class_names`, `sample_rate` and `clip_samples`. A streamable
+    model (`train --streamable`) also gets the `stream` signature: one hop
+    of audio and the explicit state in, `probabilities` and the next state
+    out (`apps.speech.streaming`), and `stream_hop_samples` / `stream_state`
+    in `metadata`; other models' `metadata` says why they have none. With
     `format="tflite"`, `<version>/tflite/` also holds `model.tflite` (and
     `model.int8.tflite` with `quantize`) and `labels.txt`, checked, in the
     same atomic step (`apps.speech.tflite`).
     """
     from apps.speech.model import INPUT_SIGNATURE, sample_audio, serving_function
+    from apps.speech.streaming import stream_endpoint
     from seqcore.export import export_saved_model
 
     model = load_run_model(run_dir)
@@ -427,6 +432,7 @@ def export(run_dir, export_base, version=None, format="saved_model", quantize=Fa
     samples = sample_audio(pre.sample_rate, pre.clip_samples)
     probabilities = model.predict(samples, verbose=0)
     labels = [model.class_names[i] for i in probabilities.argmax(axis=-1)]
+    stream, stream_metadata = stream_endpoint(model)  # the streaming step, where the model has one
     return export_saved_model(
         export_base,
         serving_function(model),
@@ -435,11 +441,12 @@ def export(run_dir, export_base, version=None, format="saved_model", quantize=Fa
         expected_outputs={"probabilities": probabilities, "label": labels},
         track=[model, model.preprocessor],
         metadata={"class_names": model.class_names, "sample_rate": pre.sample_rate,
-                  "clip_samples": pre.clip_samples},
+                  "clip_samples": pre.clip_samples, **stream_metadata},
         version=version,
         atol=1e-4,
         endpoints={"serving_xla": (serving_function(model, jit_compile=True), INPUT_SIGNATURE,
-                                   {"audio": samples}, {"probabilities": probabilities, "label": labels})},
+                                   {"audio": samples}, {"probabilities": probabilities, "label": labels}),
+                   **({"stream": stream} if stream else {})},
         extra_writer=_tflite_writer(model, format, quantize),
     )
 
@@ -451,7 +458,9 @@ def _tflite_writer(model, format, quantize):
     from apps.speech.tflite import tflite_models
     from seqcore.tflite import extra_writer
 
-    return extra_writer(lambda: tflite_models(model), quantize=quantize)
+    from apps.speech.streaming import with_stream_tflite
+
+    return extra_writer(lambda: with_stream_tflite(model, *tflite_models(model)), quantize=quantize)
 
 
 def synth(words, out, overwrite=False, progress=None, **options):

@@ -228,7 +228,34 @@ class StreamingKeywordSpotter(tf.Module):
         return np.asarray(rows, np.float32).reshape(-1, len(self.class_names)), state
 
 
-def stream_endpoint(model, hop_ms=DEFAULT_HOP_MS, hops=30):
+def _stream_check(spotter, batch_size, hops=30):
+    """Sample inputs and expected outputs of one `stream` call, from a state that is not zero."""
+    from apps.speech.model import sample_audio
+
+    names = spotter.state_names
+    audio = sample_audio(spotter.sample_rate, spotter.hop_samples * (hops + 1), count=batch_size)
+    state = spotter.initial_state(batch_size)
+    step = tf.function(spotter.step)
+    for index in range(hops):
+        _, state = step(audio[:, index * spotter.hop_samples : (index + 1) * spotter.hop_samples], state)
+    last = audio[:, hops * spotter.hop_samples :]
+    probabilities, following = step(last, state)
+    sample_inputs = {"audio": last, **{name: state[name].numpy() for name in names}}
+    expected = {"probabilities": probabilities.numpy(), **{n: following[n].numpy() for n in names}}
+    return sample_inputs, expected
+
+
+def _positional(spotter):
+    """`stream` with positional arguments (`audio`, then the state in `state_names` order)."""
+    names, stream = spotter.state_names, spotter.stream_function()
+
+    def fn(audio, *state):
+        return stream(audio, **dict(zip(names, state)))
+
+    return fn
+
+
+def stream_endpoint(model, hop_ms=DEFAULT_HOP_MS):
     """The export's `stream` signature and its check, or the reason the model has none.
 
     Returns:
@@ -238,28 +265,28 @@ def stream_endpoint(model, hop_ms=DEFAULT_HOP_MS, hops=30):
         export's `metadata` signature adds: `stream_hop_samples` and the
         state names, or `streaming`, the reason it has no stream.
     """
-    from apps.speech.model import sample_audio
-
     reasons = model_blockers(model)
     if reasons:
         return None, {"streaming": "no streaming form: " + "; ".join(reasons)}
     spotter = StreamingKeywordSpotter(model, hop_ms)
-    names = spotter.state_names
     specs = spotter.input_signature(None)
-    stream = spotter.stream_function()
+    sample_inputs, expected = _stream_check(spotter, 3)
+    metadata = {"stream_hop_samples": spotter.hop_samples, "stream_state": spotter.state_names}
+    return (_positional(spotter), list(specs.values()), sample_inputs, expected), metadata
 
-    def fn(audio, *state):
-        return stream(audio, **dict(zip(names, state)))
 
-    # The check: several hops of the sample chirps, from a state that is not zero.
-    audio = sample_audio(spotter.sample_rate, spotter.hop_samples * (hops + 1))
-    state = spotter.initial_state(len(audio))
-    step = tf.function(spotter.step)
-    for index in range(hops):
-        _, state = step(audio[:, index * spotter.hop_samples : (index + 1) * spotter.hop_samples], state)
-    last = audio[:, hops * spotter.hop_samples :]
-    probabilities, following = step(last, state)
-    sample_inputs = {"audio": last, **{name: state[name].numpy() for name in names}}
-    expected = {"probabilities": probabilities.numpy(), **{n: following[n].numpy() for n in names}}
-    metadata = {"stream_hop_samples": spotter.hop_samples, "stream_state": names}
-    return (fn, [specs["audio"]] + [specs[name] for name in names], sample_inputs, expected), metadata
+def stream_tflite_model(spotter):
+    """`seqcore.tflite.write_tflite` arguments of the stream step for one stream (batch 1).
+
+    Returns:
+        `(fn, input_signature, sample_inputs, expected_outputs)`.
+    """
+    sample_inputs, expected = _stream_check(spotter, 1)
+    return _positional(spotter), list(spotter.input_signature(1).values()), sample_inputs, expected
+
+
+def with_stream_tflite(model, models, files, hop_ms=DEFAULT_HOP_MS):
+    """Adds `stream` (the streaming step, `stream.tflite`) to an export's TFLite models when the model streams."""
+    if model_blockers(model):
+        return models, files
+    return {**models, "stream": stream_tflite_model(StreamingKeywordSpotter(model, hop_ms))}, files
