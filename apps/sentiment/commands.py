@@ -10,6 +10,7 @@ import numpy as np
 
 from apps.sentiment import baseline
 from apps.sentiment import data as sentiment_data
+from apps.sentiment.settings import TRAINING
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
 from seqcore.runs import open_run, prepare_run
@@ -40,11 +41,11 @@ def resolve_config(
     wide=True,
     init_from=None,
     head_dropout=0.2,
-    epochs=3,
-    batch_size=64,
+    epochs=TRAINING["epochs"],
+    batch_size=TRAINING["batch_size"],
     seed=0,
-    patience=2,
-    ema=0.0,
+    patience=TRAINING["patience"],
+    ema=TRAINING["ema"],
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
@@ -62,7 +63,7 @@ def resolve_config(
             "limit": limit,
         },
         "preprocessing": {"max_tokens": max_tokens, "sequence_length": sequence_length},
-        # The n-gram path (the baseline, joined: apps.sentiment.wide_deep) is trained
+        # The n-gram path (NBSVM, joined: apps.sentiment.wide_deep) is trained
         # on texts in memory: not for streamed TFRecord shards.
         "wide": bool(wide) and not _is_streamed(data),
         "preset": backbone,
@@ -291,9 +292,9 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
             "validation": examples.report(model, "validation"),
         }
         if examples.splits is not None:
-            reference, metrics["baseline"] = _baseline_metrics(examples.splits, training["seed"], run.work)
+            _, metrics["baseline"] = _baseline_metrics(examples.splits, training["seed"], run.work)
             if config.get("wide"):
-                metrics = _join_wide_path(model, reference, examples, metrics, run.work)
+                metrics = _join_wide_path(model, examples, metrics, training["seed"], run.work)
         metrics["train_seconds"] = round(time.time() - started, 1)
         return finish_run(run, metrics), metrics
 
@@ -365,29 +366,46 @@ def _baseline_metrics(splits, seed, folder):
     }
 
 
-def _join_wide_path(model, reference, examples, metrics, folder):
-    """Joins the trained recurrent model and the baseline (`wide_deep.combine`) as the run's model.
+#: The run's n-gram path alone (NBSVM), saved beside its model for ablations.
+NGRAM_PATH_FILE = "nbsvm.keras"
 
-    The wide logits' weight is the one with the lowest validation log loss;
-    the recurrent model's own metrics stay in `metrics["recurrent"]`.
+
+def _join_wide_path(model, examples, metrics, seed, folder):
+    """Trains the NBSVM n-gram path and joins it to the trained recurrent model (`wide_deep.combine`).
+
+    The wide logits' weight is the one most accurate on the validation
+    split; the recurrent model's own metrics stay in `metrics["recurrent"]`,
+    the n-gram path's in `metrics["ngram_path"]`.
     """
     from apps.sentiment.model import predict_texts
+    from apps.sentiment.nbsvm import DESCRIPTION, train_nbsvm
     from apps.sentiment.wide_deep import best_weight, combine
     from seqcore.runs import save_model_atomically
 
     splits = examples.splits
+    wide, seconds = train_nbsvm(splits.train_texts, splits.train_labels, splits.validation_texts,
+                                splits.validation_labels, classes=len(splits.class_names), seed=seed)
+    save_model_atomically(wide, Path(folder) / NGRAM_PATH_FILE)
     weight = best_weight(
         predict_texts(model, splits.validation_texts),
-        baseline.predict_baseline(reference, splits.validation_texts),
+        baseline.predict_baseline(wide, splits.validation_texts),
         splits.validation_labels,
     )
-    joined = combine(model, reference, weight)
+    joined = combine(model, wide, weight)
     save_model_atomically(joined, Path(folder) / "model.keras")
     return {
         "test": examples.report(joined, "test"),
         "validation": examples.report(joined, "validation"),
         "wide_weight": weight,
         "recurrent": {"test": metrics["test"], "validation": metrics["validation"]},
+        "ngram_path": {
+            "description": DESCRIPTION,
+            "test": baseline.baseline_report(wide, splits.test_texts, splits.test_labels, splits.class_names),
+            "validation": baseline.baseline_report(
+                wide, splits.validation_texts, splits.validation_labels, splits.class_names
+            ),
+            "train_seconds": round(seconds, 1),
+        },
         "baseline": metrics["baseline"],
     }
 

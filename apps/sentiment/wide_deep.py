@@ -1,12 +1,13 @@
 """Wide & deep sentiment: a linear n-gram path beside the recurrent one, in one model.
 
 The recurrent backbone reads the words in order; the wide path is a linear
-layer over the text's TF-IDF word 1-2 grams (`NgramTfIdf`, the in-product
-baseline's own reading). The model's class probabilities are the softmax of
-the sum of both paths' logits (a product of experts).
+layer over sparse n-gram features of the text: NBSVM's naive-Bayes scaled
+1-3 grams (`apps.sentiment.nbsvm`, the default) or the in-product
+baseline's TF-IDF 1-2 grams (`NgramTfIdf`). The model's class probabilities
+are the softmax of the sum of both paths' logits (a product of experts).
 
 The two paths are trained apart and then joined (`combine`): the recurrent
-classifier by the usual training run, the wide path as the baseline, and the
+classifier by the usual training run, the wide path on its own, and the
 wide logits' weight picked on the validation split. Training both jointly
 from the start was measured worse and unstable (IMDB test 0.866, 0.881,
 then 0.785 after the third epoch): the linear path fits the training split
@@ -15,18 +16,19 @@ within an epoch and leaves the recurrent one little to learn.
 
 import keras
 
-from apps.sentiment.ngrams import NgramTfIdf  # noqa: F401 - registered before `.keras` files deserialize it
+from apps.sentiment.nbsvm import NgramLogCountRatio  # noqa: F401 - registered before `.keras` files deserialize it
+from apps.sentiment.ngrams import NgramTfIdf  # noqa: F401 - same
 from apps.sentiment.preprocessing import TextPreprocessor  # noqa: F401 - same
 from seqcore.task import Task
 
 
 @keras.saving.register_keras_serializable(package="seqcore")
 class WideDeepPreprocessor(keras.layers.Layer):
-    """Raw text -> `{"token_ids": ids (batch, steps), "ngrams": sparse TF-IDF (batch, vocabulary)}`.
+    """Raw text -> `{"token_ids": ids (batch, steps), "ngrams": sparse n-gram features (batch, vocabulary)}`.
 
     Args:
         tokens: a `TextPreprocessor` (the recurrent path's token ids).
-        ngrams: an `NgramTfIdf` (the wide path's features).
+        ngrams: an `NgramLogCountRatio` or `NgramTfIdf` (the wide path's features).
 
     Example:
 
@@ -165,8 +167,8 @@ class WideDeepClassifier(Task, keras.Model):
         return cls(**config)
 
 
-#: Weights of the wide path's logits tried by `combine` (0: the recurrent model alone).
-WIDE_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: Weights of the wide path's logits tried by `best_weight` (0: the recurrent model alone).
+WIDE_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 
 
 def combine(classifier, baseline_model, weight):
@@ -175,14 +177,16 @@ def combine(classifier, baseline_model, weight):
     Args:
         classifier: a `SequenceClassifier` whose preprocessor is a
             `TextPreprocessor` (its output layer gives the deep logits).
-        baseline_model: from `apps.sentiment.baseline.train_baseline`.
+        baseline_model: a linear n-gram model from raw text
+            (`apps.sentiment.nbsvm.train_nbsvm`, `apps.sentiment.baseline.train_baseline`).
         weight: multiplies the baseline's logits.
 
     Returns:
         A `WideDeepClassifier` whose probabilities are
         `softmax(deep logits + weight * baseline logits)`.
     """
-    vectorizer = baseline_model.get_layer("ngram_tf_idf")
+    vectorizer = next(layer for layer in baseline_model.layers
+                      if isinstance(layer, (NgramLogCountRatio, NgramTfIdf)))
     linear = baseline_model.get_layer("probabilities")
     preprocessor = WideDeepPreprocessor(classifier.preprocessor, vectorizer)
     model = WideDeepClassifier(classifier.backbone, classifier.class_names, vectorizer.vocabulary_size,
@@ -208,7 +212,7 @@ def best_weight(deep_probabilities, wide_probabilities, labels, weights=WIDE_WEI
     >>> import numpy as np
     >>> deep = np.array([[0.6, 0.4], [0.6, 0.4]]); wide = np.array([[0.1, 0.9], [0.9, 0.1]])
     >>> best_weight(deep, wide, np.array([1, 0]))
-    8.0
+    16.0
     """
     import numpy as np
 

@@ -1,0 +1,155 @@
+"""`NgramLogCountRatio`: raw text -> which word n-grams it holds, each scaled by its naive-Bayes log-count ratio.
+
+The features of NBSVM (Wang & Manning 2012, "Baselines and Bigrams: Simple,
+Good Sentiment and Topic Classification"): a text is the set of its word
+1..`ngrams` grams (presence, not counts), and n-gram *f* is scaled by
+
+    r_f = log( (p_f / |p|_1) / (q_f / |q|_1) ),  p = alpha + sum of the positive texts' presences,
+                                                 q = alpha + sum of the negative texts'
+
+learned by `adapt` from labelled training text. A linear layer over these
+features (logistic regression) is a strong bag-of-n-grams classifier, much
+stronger on reviews than TF-IDF + the same layer; the sentiment app joins it
+beside the recurrent model (`apps.sentiment.wide_deep`).
+
+With more than two classes there is no single ratio; every n-gram then
+weighs 1 (binary presence of 1..`ngrams` grams).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from apps.sentiment.preprocessing import standardize_review
+
+
+@keras.saving.register_keras_serializable(package="seqcore")
+class NgramLogCountRatio(keras.layers.Layer):
+    """Marks a text's word 1..`ngrams` grams (presence) and scales each by its log-count ratio.
+
+    Sparse, like `NgramTfIdf`: a text of any length costs memory in
+    proportion to its distinct n-grams.
+
+    Args:
+        max_tokens: vocabulary size (the most frequent n-grams of the
+            adapted text, out-of-vocabulary slot included).
+        ngrams: longest n-gram marked.
+        alpha: smoothing count added to every n-gram of each class.
+        vocabulary_size: set from the adapted vocabulary; given only when a
+            saved layer is rebuilt.
+
+    Call arguments:
+        inputs: string tensor `(batch,)`.
+
+    Returns:
+        A float32 `tf.SparseTensor` `(batch, vocabulary_size)`.
+
+    Example:
+
+    >>> layer = NgramLogCountRatio(max_tokens=50, ngrams=2)
+    >>> layer.adapt(["a good film", "a bad film", "good fun"], [1, 0, 1])
+    >>> row = tf.sparse.to_dense(layer(tf.constant(["good"])))[0].numpy()
+    >>> float(row.max()) > 0 > float(tf.sparse.to_dense(layer(tf.constant(["bad"])))[0].numpy().min())
+    True
+    """
+
+    def __init__(self, max_tokens=200000, ngrams=3, alpha=1.0, vocabulary_size=None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_tokens = int(max_tokens)
+        self.ngrams = int(ngrams)
+        self.alpha = float(alpha)
+        self.vocabulary_size = None if vocabulary_size is None else int(vocabulary_size)
+        self.counter = keras.layers.TextVectorization(
+            max_tokens=self.max_tokens,
+            standardize=standardize_review,
+            ngrams=self.ngrams,
+            output_mode="multi_hot",
+            sparse=True,
+            name="ngram_marker",
+        )
+        self.ratio = None
+        if self.vocabulary_size is not None:
+            self._make_ratio(self.vocabulary_size)
+
+    def _make_ratio(self, size):
+        self.ratio = self.add_weight(name="ratio", shape=(size,), initializer="ones", trainable=False)
+
+    def adapt(self, texts, labels, batch_size=256):
+        """Learns the n-gram vocabulary and each n-gram's ratio from labelled training texts.
+
+        Args:
+            texts: the training texts (a list of strings).
+            labels: their class indices; with two classes, 1 is the
+                positive one.
+            batch_size: texts per step while counting.
+        """
+        texts = list(texts)
+        labels = np.asarray(labels)
+        self.counter.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(batch_size))
+        size = self.counter.vocabulary_size()
+        if self.ratio is None or self.ratio.shape[0] != size:
+            self.vocabulary_size = size
+            self._make_ratio(size)
+        if len(np.unique(labels)) != 2 or labels.max() != 1:
+            self.ratio.assign(np.ones(size, dtype="float32"))
+            return
+        presence = np.full((2, size), self.alpha)  # (negative, positive) sums, smoothed
+        for start in range(0, len(texts), batch_size):
+            marks = self.counter(tf.constant(texts[start:start + batch_size]))
+            rows = labels[start:start + batch_size][marks.indices[:, 0].numpy()]
+            np.add.at(presence, (rows, marks.indices[:, 1].numpy()), marks.values.numpy())
+        presence /= presence.sum(axis=1, keepdims=True)
+        self.ratio.assign(np.log(presence[1] / presence[0]).astype("float32"))
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def call(self, inputs):
+        marks = self.counter(inputs)
+        weights = tf.gather(tf.convert_to_tensor(self.ratio), marks.indices[:, 1])
+        return tf.SparseTensor(marks.indices, tf.cast(marks.values, "float32") * weights, marks.dense_shape)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.vocabulary_size)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_tokens": self.max_tokens, "ngrams": self.ngrams, "alpha": self.alpha,
+                       "vocabulary_size": self.vocabulary_size})
+        return config
+
+
+#: How the n-gram path reads text (1-3 grams, the 200,000 most frequent) and trains
+#: (Adam's learning rate, passes over the training split; the best by validation accuracy is kept).
+MAX_TOKENS = 200000
+NGRAMS = 3
+LEARNING_RATE = 3e-3
+EPOCHS = 3
+#: How reports name it.
+DESCRIPTION = f"NBSVM: word 1-{NGRAMS} grams ({MAX_TOKENS} kept) scaled by naive-Bayes log-count ratios + linear layer"
+
+
+def train_nbsvm(train_texts, train_labels, validation_texts, validation_labels, classes=2, seed=0):
+    """Fits the NBSVM path (logistic-regression variant) on a training split.
+
+    Returns:
+        `(model, seconds spent)`: a Keras model from raw strings `(batch,)`
+        to class probabilities, like `apps.sentiment.baseline.train_baseline`'s.
+
+    Example:
+
+    >>> texts = ["a great film", "a dull film", "great fun", "dull and bad"]
+    >>> model, seconds = train_nbsvm(texts, [1, 0, 1, 0], texts, [1, 0, 1, 0])
+    >>> model.predict(tf.constant(["great"]), verbose=0).shape
+    (1, 2)
+    """
+    import time
+
+    from apps.sentiment.baseline import train_baseline
+
+    started = time.time()
+    features = NgramLogCountRatio(max_tokens=MAX_TOKENS, ngrams=NGRAMS, name="ngram_nb_ratio")
+    features.adapt(train_texts, train_labels)
+    model, _ = train_baseline(train_texts, train_labels, validation_texts, validation_labels, classes=classes,
+                              seed=seed, vectorizer=features, epochs=EPOCHS, learning_rate=LEARNING_RATE)
+    return model, time.time() - started
