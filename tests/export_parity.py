@@ -39,8 +39,8 @@ for number, (signature, inputs) in enumerate(calls):
     arrays = np.load(inputs) if inputs else {}
     outputs = loaded.signatures[signature](**{name: tf.constant(arrays[name]) for name in arrays})
     for name, value in outputs.items():
-        value = value.numpy()
-        if value.dtype == object:  # strings come back as bytes
+        value = np.asarray(value.numpy())
+        if value.dtype == object or value.dtype.kind == "S":  # strings come back as bytes
             value = np.vectorize(lambda b: b.decode("utf-8"), otypes=[str])(value)
         results[f"{number}/{name}"] = value
 np.savez(out, **results)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from click.testing import CliRunner
+from tests.export_parity import serve_with_tensorflow_alone
 
 import seqcore.forecaster  # noqa: F401  (registers the classes before any .keras is loaded)
 from apps.forecast.cli import cli
@@ -224,18 +224,17 @@ def test_export_on_raw_units_equals_the_keras_model(exported, run_dir, history_f
     history = np.random.default_rng(1).normal(100, 10, size=(4, 24, 2)).astype("float32")
     time = 1.7e9 + 3600.0 * np.arange(4)
     expected = model.predict({"history": history, "time": time}, verbose=0)
-    loaded = tf.saved_model.load(str(base / "1"))  # TensorFlow alone
-    inputs = {"history": tf.constant(history), "time": tf.constant(time, tf.float64)}
-    outputs = loaded.signatures["serving_default"](**inputs)
-    np.testing.assert_allclose(outputs["quantiles"].numpy(), expected, rtol=1e-5, atol=1e-3)
-    np.testing.assert_allclose(outputs["forecast"].numpy(), expected[..., 1], rtol=1e-5, atol=1e-3)
-    assert outputs["forecast"].shape == (4, 6, 1) and outputs["forecast"].dtype == tf.float32
-    assert np.all(outputs["lower"].numpy() <= outputs["forecast"].numpy())
-    assert np.all(outputs["forecast"].numpy() <= outputs["upper"].numpy())
-    compiled = loaded.signatures["serving_xla"](**inputs)
-    np.testing.assert_allclose(compiled["quantiles"].numpy(), expected, rtol=1e-5, atol=1e-3)
-    metadata = loaded.signatures["metadata"]()
-    assert [c.decode() for c in metadata["columns"].numpy()] == ["load", "temp"]
+    inputs = {"history": history, "time": time.astype("float64")}
+    outputs, compiled, metadata = serve_with_tensorflow_alone(  # in a process that cannot import seqcore
+        base / "1", ("serving_default", inputs), ("serving_xla", inputs), ("metadata", {}))
+    assert np.ptp(expected) > 1.0  # trained weights: a forecast that varies
+    np.testing.assert_allclose(outputs["quantiles"], expected, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(outputs["forecast"], expected[..., 1], rtol=1e-5, atol=1e-3)
+    assert outputs["forecast"].shape == (4, 6, 1) and outputs["forecast"].dtype == np.float32
+    assert np.all(outputs["lower"] <= outputs["forecast"])
+    assert np.all(outputs["forecast"] <= outputs["upper"])
+    np.testing.assert_allclose(compiled["quantiles"], expected, rtol=1e-5, atol=1e-3)
+    assert metadata["columns"].tolist() == ["load", "temp"]
     # predict from the export equals predict from the run.
     from_export = forecast_table(ok(invoke("predict", base, history_file)).output)
     from_run = forecast_table(ok(invoke("predict", run_dir, history_file)).output)
