@@ -44,7 +44,8 @@ def streaming_blockers(backbone):
     Example:
 
     >>> from seqcore.backbone import RecurrentBackbone
-    >>> streaming_blockers(RecurrentBackbone(cell="gru", units=4, num_features=3, pooling="max"))
+    >>> streaming_blockers(RecurrentBackbone(cell="gru", units=4, num_features=3, pooling="max",
+    ...                                      mask_value=None))
     ['max pooling over time needs every frame of the clip (train with pooling "last")']
     """
     from seqcore.backbone import RecurrentBackbone

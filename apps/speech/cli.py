@@ -1,9 +1,11 @@
-"""`seqcore speech ...` / `seqcore-speech ...`: train, evaluate, predict, export, synth."""
+"""`seqcore speech ...` / `seqcore-speech ...`: train, evaluate, predict, detect, export, synth."""
 
 import json
+import sys
 
 import click
 
+from apps.speech import detection_settings
 from seqcore.cli.group import SeqcoreGroup
 from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
 
@@ -82,11 +84,15 @@ def cli():
               help="Vocal-tract-length perturbation while training: stretch the log-mel axis by "
                    "a random factor in [1 - W, 1 + W] (log-mel features only; default: "
                    "the task default).")
+@click.option("--streamable", is_flag=True,
+              help="Train a model that can stream (`detect`, the export's stream signature): no "
+                   "convolution front end, a unidirectional stack read at its last step, features "
+                   "without per-clip peak or mean normalization.")
 @backbone_options(default_preset="gru")
 @training_options(default_epochs=40, default_batch_size=64)
 def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, synthetic_voices, sample_rate,
           clip_seconds, features, frame_ms, hop_ms, mel_bins, mfccs, front_end, conv_filters,
-          augment, spec_augment, freq_warp, out, resume, overwrite, strategy, mixed_precision, **options):
+          augment, spec_augment, freq_warp, streamable, out, resume, overwrite, strategy, mixed_precision, **options):
     """Train a keyword classifier and write a run directory.
 
     With no --data it trains on the built-in keyword set (yes, no, up, down,
@@ -111,6 +117,11 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sy
         augment=augment, spec_augment=spec_augment, **options,
         **({} if freq_warp is None else {"freq_warp": freq_warp}),
     )
+    if streamable:
+        from apps.speech.streaming import refuse_unstreamable_options, streamable_config
+
+        refuse_unstreamable_options(front_end=front_end, **options)
+        config = streamable_config(config)
     path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,
                                    strategy=strategy, mixed_precision=mixed_precision)
     if metrics is None:
@@ -153,6 +164,34 @@ def predict(model, inputs, resample, as_json):
 
     results = commands.predict(model, inputs, allow_resample=resample)
     click.echo(commands.format_predictions(results, as_json=as_json))
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.argument("audio", type=click.Path(allow_dash=True))
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=detection_settings.THRESHOLD,
+              show_default=True, help="Averaged probability a keyword must reach.")
+@click.option("--average-ms", type=click.FloatRange(min=0), default=detection_settings.AVERAGE_MS,
+              show_default=True, help="Window of the moving average of the probabilities.")
+@click.option("--suppression-ms", type=click.FloatRange(min=0), default=detection_settings.SUPPRESSION_MS,
+              show_default=True, help="After a detection, no other for this long.")
+@click.option("--hop-ms", type=click.FloatRange(min=1), help="Audio per step for a run directory "
+              f"(default {detection_settings.HOP_MS:g}; an export streams at its own).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per detection.")
+def detect(model, audio, threshold, average_ms, suppression_ms, hop_ms, as_json):
+    """Print the keywords heard in AUDIO, a WAV file or - (raw PCM on stdin), as they are heard.
+
+    MODEL is a run trained with --streamable or its export. Each line is the
+    time in seconds from the start, the keyword and its averaged
+    probability. `-` reads 16-bit little-endian mono PCM at the model's
+    sample rate, e.g. `arecord -f S16_LE -r 8000 -c 1 -t raw | seqcore speech detect MODEL -`.
+    """
+    from apps.speech.detect import detect as run_detect, format_detection
+
+    for found in run_detect(model, audio, hop_ms=hop_ms, threshold=threshold, average_ms=average_ms,
+                            suppression_ms=suppression_ms):
+        click.echo(format_detection(found, as_json=as_json))
+        sys.stdout.flush()
 
 
 @cli.command()

@@ -28,12 +28,8 @@ import numpy as np
 
 from seqcore.errors import SeqcoreError
 
-#: Detection settings, shared by the command line, `detect` and the benchmark.
-AVERAGE_MS = 300.0
-THRESHOLD = 0.7
-SUPPRESSION_MS = 1000.0
-MINIMUM_COUNT = 3
-BACKGROUND = ("_silence_", "_unknown_")
+from apps.speech.detection_settings import (  # noqa: F401  (re-exported)
+    AVERAGE_MS, BACKGROUND, MINIMUM_COUNT, SUPPRESSION_MS, THRESHOLD)
 
 
 @dataclasses.dataclass(frozen=True)

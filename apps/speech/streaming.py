@@ -34,10 +34,10 @@ Example:
 import numpy as np
 import tensorflow as tf
 
+from apps.speech.detection_settings import HOP_MS as DEFAULT_HOP_MS
 from seqcore.errors import SeqcoreError
 from seqcore.streaming import RecurrentStepper, streaming_blockers
 
-DEFAULT_HOP_MS = 20.0
 #: What `train --streamable` changes in a run's configuration.
 STREAMABLE_BACKBONE = {"bidirectional": False, "pooling": "last"}
 STREAMABLE_FEATURES = {"peak_normalize": False, "mean_normalize": False}
@@ -62,6 +62,38 @@ def streamable_config(config):
         "backbone": {**config["backbone"], **STREAMABLE_BACKBONE},
         "features": {**config["features"], **STREAMABLE_FEATURES},
     }
+
+
+def refuse_unstreamable_options(front_end=None, bidirectional=None, pooling=None, **_):
+    """Raises a one-line `SeqcoreError` when `train --streamable` is given options that cannot stream.
+
+    Example:
+
+    >>> refuse_unstreamable_options(front_end="conv")
+    Traceback (most recent call last):
+    ...
+    seqcore.errors.SeqcoreError: --streamable trains without a convolution front end, bidirectional layers or pooling other than last; received --front-end conv
+    """
+    import click
+
+    context = click.get_current_context(silent=True)
+
+    def given(name):  # on the command line, not a default
+        if context is None:
+            return True
+        source = context.get_parameter_source(name)
+        return source is not None and source.name == "COMMANDLINE"
+
+    clashes = []
+    if front_end == "conv" and given("front_end"):
+        clashes.append("--front-end conv")
+    if bidirectional and given("bidirectional"):
+        clashes.append("--bidirectional")
+    if pooling not in (None, "last") and given("pooling"):
+        clashes.append(f"--pooling {pooling}")
+    if clashes:
+        raise SeqcoreError("--streamable trains without a convolution front end, bidirectional layers "
+                           f"or pooling other than last; received {', '.join(clashes)}")
 
 
 def model_blockers(model):
