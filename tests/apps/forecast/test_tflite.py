@@ -5,6 +5,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from click.testing import CliRunner
 from tests.apps.forecast.test_cli import TINY, series_rows, write_csv
 
@@ -40,7 +41,7 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], prog_name="seqcore-forecast")
 
 
-def test_export_format_tflite_writes_checked_models_beside_the_saved_model(tmp_path):
+def test_export_format_tflite_writes_checked_models_beside_the_saved_model(tmp_path, monkeypatch):
     data = write_csv(tmp_path / "load.csv", series_rows())
     run_dir = tmp_path / "run"
     train = invoke("train", "--data", data, "--time-col", "time", "--target", "load", "--features", "temp",
@@ -61,3 +62,28 @@ def test_export_format_tflite_writes_checked_models_beside_the_saved_model(tmp_p
     refused = invoke("export", run_dir, tmp_path / "other", "--quantize")
     assert refused.exit_code == 2 and "--quantize" in refused.output and "needs --format tflite" in refused.output
     assert not (tmp_path / "other").exists()
+    # A model with an op TFLite builtins lack: one line naming the layer and the op; no version is published.
+    import apps.forecast.tflite as forecast_tflite
+
+    working = forecast_tflite.tflite_function
+
+    def with_unsupported_op(model, lookback):
+        fn, signature = working(model, lookback)
+
+        def broken(*args):
+            outputs = fn(*args)
+            with tf.name_scope("odd_layer"):
+                square = tf.reshape(tf.range(16, dtype=tf.float32), (4, 4)) + outputs["forecast"][0, 0, 0]
+                outputs["forecast"] = outputs["forecast"] + tf.linalg.det(square)
+            return outputs
+
+        return broken, signature
+
+    monkeypatch.setattr(forecast_tflite, "tflite_function", with_unsupported_op)
+    failed = invoke("export", run_dir, tmp_path / "exports", "--format", "tflite")
+    assert failed.exit_code == 1, failed.output
+    (line,) = failed.output.strip().splitlines()
+    assert line.startswith("Error: TFLite conversion failed at layer '") and "odd_layer" in line, line
+    assert "MatrixDeterminant" in line and "builtin" in line, line
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == ["1"]  # no version 2, no temporary left
+
