@@ -50,17 +50,17 @@ def streaming_blockers(backbone):
     """
     from seqcore.backbone import RecurrentBackbone
 
+    reasons = []
     if not isinstance(backbone, RecurrentBackbone):
         kind = type(backbone).__name__
-        if kind == "ConvRecurrentBackbone":
-            return ["its convolution front end (CRNN) reads frames on both sides of each step and "
-                    "pools pairs of frames, so it has no one-frame step (train with --front-end none)"]
-        return [f"a {kind} backbone has no recurrent step form; expected a RecurrentBackbone"]
-    reasons = []
-    if backbone.bidirectional:
+        if kind != "ConvRecurrentBackbone":
+            return [f"a {kind} backbone has no recurrent step form; expected a RecurrentBackbone"]
+        reasons.append("its convolution front end (CRNN) reads frames on both sides of each step and "
+                       "pools pairs of frames, so it has no one-frame step (train with --front-end none)")
+    if getattr(backbone, "bidirectional", False):
         reasons.append("a bidirectional layer reads each clip backward from its end, which a "
                        "stream never reaches (train it unidirectional)")
-    if backbone.pooling != "last":
+    if getattr(backbone, "pooling", "last") != "last":
         reasons.append(f"{backbone.pooling} pooling over time needs every frame of the clip "
                        '(train with pooling "last")')
     if getattr(backbone, "mask_value", None) is not None:
