@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.export_parity import serve_with_tensorflow_alone
 
 import apps.textgen.preprocessing  # noqa: F401 - registers TextTokenizer for .keras loads
 import seqcore.language_model  # noqa: F401 - registers CausalLM
@@ -203,41 +204,43 @@ def test_missing_corpus_and_bidirectional_fail_cleanly(tmp_path, corpus_file):
 
 # --- export -----------------------------------------------------------------------------
 
-TF_ONLY_SCRIPT = r"""
-import json, sys
-import tensorflow as tf
-loaded = tf.saved_model.load(sys.argv[1])
-serve = loaded.signatures["serving_default"]
-settings = dict(max_length=tf.constant(50), temperature=tf.constant(0.9), top_k=tf.constant(0),
-                top_p=tf.constant(0.95), repetition_penalty=tf.constant(1.0),
-                seed=tf.constant(11, tf.int64), stop=tf.constant([], tf.string))
-prompts = tf.constant(["ROMEO:\n", "the king"])
-first = serve(prompt=prompts, **settings)["text"].numpy().tolist()
-second = serve(prompt=prompts, **settings)["text"].numpy().tolist()
-assert first == second
-greedy = serve(prompt=prompts, **{**settings, "temperature": tf.constant(0.0)})["text"].numpy().tolist()
-meta = loaded.signatures["metadata"]()
-vocabulary = [t.decode() for t in meta["vocabulary"].numpy()]
-size = int(meta["state_size"].numpy())
-step = loaded.signatures["step"]
-state = tf.zeros([1, size])
-for char in "the":
-    out = step(token=tf.constant([vocabulary.index(char)]), state=state)
-    state = out["state"]
-assert out["logits"].shape == (1, len(vocabulary)) and state.shape == (1, size)
-assert not any(m.startswith(("seqcore", "apps")) for m in sys.modules)
-print(json.dumps({"sampled": [t.decode() for t in first], "greedy": [t.decode() for t in greedy]}))
-"""
+def test_export_generates_with_tensorflow_alone_and_equals_the_keras_model(exported, run_dir):
+    """In a process that cannot import seqcore: the step logits equal the trained Keras model's, by value."""
+    import numpy as np
+    import tensorflow as tf
 
-
-def test_export_generates_with_tensorflow_alone(exported, run_dir, tmp_path):
-    result = subprocess.run([sys.executable, "-c", TF_ONLY_SCRIPT, str(exported)],
-                            capture_output=True, text=True, cwd=tmp_path, env=TF_ENV, timeout=180)
-    assert result.returncode == 0, result.stderr[-4000:]
-    served = json.loads(result.stdout.strip().splitlines()[-1])
-    assert served["sampled"][0].startswith("ROMEO:\n") and len(served["sampled"][1]) > len("the king")
-    from_run = commands.Generator(run_dir)(["ROMEO:\n", "the king"], length=50, temperature=0.0)
-    assert served["greedy"] == from_run
+    model = commands.load_run_model(run_dir)
+    prompts = np.array(["ROMEO:\n", "the king"])
+    settings = dict(max_length=np.int32(50), temperature=np.float32(0.9), top_k=np.int32(0),
+                    top_p=np.float32(0.95), repetition_penalty=np.float32(1.0), seed=np.int64(11),
+                    stop=np.array([], dtype=str))
+    tokens = np.arange(2, model.preprocessor.vocabulary_size, dtype="int32")  # every token but padding and [UNK]
+    ids = model.preprocessor(tf.constant(["the ki", "ROMEO:"])).numpy()  # six tokens each, no padding
+    assert ids.shape == (2, 6) and np.all(ids > 1)
+    _, states = model.prefill(ids)
+    state = tf.concat(tf.nest.flatten(states), axis=-1).numpy()
+    follow = np.array([ids[1, 0], ids[0, 0]], dtype="int32")
+    sampled, again, greedy, first, then, metadata = serve_with_tensorflow_alone(
+        exported,
+        ("serving_default", {"prompt": prompts, **settings}),
+        ("serving_default", {"prompt": prompts, **settings}),
+        ("serving_default", {"prompt": prompts, **settings, "temperature": np.float32(0.0)}),
+        ("step", {"token": tokens, "state": np.zeros([len(tokens), state.shape[1]], "float32")}),
+        ("step", {"token": follow, "state": state}),
+        ("metadata", {}),
+    )
+    assert sampled["text"].tolist() == again["text"].tolist()
+    assert sampled["text"][0].startswith("ROMEO:\n") and len(sampled["text"][1]) > len("the king")
+    assert greedy["text"].tolist() == commands.Generator(run_dir)(list(prompts), length=50, temperature=0.0)
+    # One token from the zero state: the model's full forward pass on that token.
+    expected = model.next_token_logits(tokens[:, None]).numpy()
+    assert np.ptp(expected, axis=0).max() > 0.1  # trained weights: tokens get different logits
+    np.testing.assert_allclose(first["logits"], expected, rtol=1e-4, atol=1e-4)
+    # One more token from the state after six: the full pass over seven tokens.
+    expected = model.next_token_logits(np.concatenate([ids, follow[:, None]], axis=1)).numpy()
+    np.testing.assert_allclose(then["logits"], expected, rtol=1e-4, atol=1e-4)
+    assert metadata["vocabulary"].tolist() == ["", "[UNK]", *model.preprocessor.vocabulary]
+    assert int(metadata["state_size"]) == state.shape[1]
 
 
 def test_generate_accepts_an_export_dir(exported, run_dir):
