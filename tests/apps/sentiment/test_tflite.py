@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from apps.sentiment.nbsvm import NgramLogCountRatio
 from apps.sentiment.ngrams import NgramTfIdf
 from apps.sentiment.preprocessing import TextPreprocessor
 from apps.sentiment.tflite import client_for, tflite_models
@@ -21,11 +22,20 @@ PROBE = ["Good film!", "BAD plot<br />really bad", "zebra", "", "good " * 20, "T
          "a film: the best, the worst?"]
 
 
-@pytest.fixture(scope="module")
-def model():
+LABELS = [1, 0, 1, 0, 0, 1]
+
+
+@pytest.fixture(scope="module", params=["tfidf", "nbsvm"])
+def model(request):
     keras.utils.set_random_seed(1)
-    pre = WideDeepPreprocessor(TextPreprocessor(max_tokens=30, sequence_length=None), NgramTfIdf(max_tokens=40))
-    pre.adapt(TRAIN)
+    tokens = TextPreprocessor(max_tokens=30, sequence_length=None)
+    if request.param == "tfidf":
+        pre = WideDeepPreprocessor(tokens, NgramTfIdf(max_tokens=40))
+        pre.adapt(TRAIN)
+    else:  # NBSVM: presence of word 1-3 grams scaled by log-count ratios
+        pre = WideDeepPreprocessor(tokens, NgramLogCountRatio(max_tokens=60, ngrams=3))
+        tokens.adapt(TRAIN)
+        pre.ngrams.adapt(TRAIN, LABELS)
     backbone = RecurrentBackbone(cell="lstm", units=8, vocabulary_size=pre.vocabulary_size)
     return WideDeepClassifier(backbone, ["negative", "positive"], ngram_features=pre.ngrams.vocabulary_size,
                               preprocessor=pre, dropout=0.0)
@@ -36,14 +46,15 @@ def test_client_recipe_equals_the_models_preprocessing(model):
     features = client.features(PROBE)
     keras_ids = model.preprocessor.tokens(tf.constant(PROBE)).numpy()
     np.testing.assert_array_equal(features["token_ids"], keras_ids)
-    # The n-gram path: count x IDF per id, as the Keras sparse layer gives.
+    # The n-gram path: count (or presence) x the n-gram's weight per id, as the Keras sparse layer gives.
     dense = tf.sparse.to_dense(model.preprocessor.ngrams(tf.constant(PROBE))).numpy()
-    idf = model.preprocessor.ngrams.idf.numpy()
+    ngrams = model.preprocessor.ngrams
+    idf = (ngrams.idf if isinstance(ngrams, NgramTfIdf) else ngrams.ratio).numpy()
     rebuilt = np.zeros_like(dense)
     for row, (ids, counts) in enumerate(zip(features["ngram_ids"], features["ngram_counts"])):
         np.add.at(rebuilt[row], ids, counts * idf[ids])
     np.testing.assert_allclose(rebuilt, dense, rtol=1e-6)
-    assert dense[PROBE.index("zebra"), 0] > 0  # the unknown n-gram slot is used, and matched
+    assert dense[PROBE.index("zebra"), 0] != 0  # the unknown n-gram slot is used, and matched
 
 
 def test_tflite_model_matches_keras_on_raw_texts(model, tmp_path):
