@@ -10,9 +10,10 @@ import keras
 from keras import ops
 
 from seqcore.forecast_calendar import calendar_features, calendar_width
+from seqcore.registry import FORECAST_HEADS
 from seqcore.task import Task
 
-HEADS = ("direct", "autoregressive")
+HEADS = FORECAST_HEADS
 
 
 def check_quantiles(quantiles):

@@ -53,6 +53,8 @@ class Registry:
 #: Recurrent cell names, and how a sequence is pooled into one vector.
 CELL_TYPES = ("rnn", "lstm", "gru")
 POOLING_MODES = ("last", "mean", "max", "attention")
+#: How a `seqcore.forecaster.Forecaster` emits its horizon: all steps at once, or one at a time.
+FORECAST_HEADS = ("direct", "autoregressive")
 
 #: Backbone name -> "module:Class" (imported only when used, so that this
 #: module and the command line's help stay free of TensorFlow).

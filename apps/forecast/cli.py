@@ -4,8 +4,10 @@ import json
 
 import click
 
+from apps.forecast import settings
 from seqcore.cli.group import SeqcoreGroup
 from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
+from seqcore.registry import FORECAST_HEADS
 
 
 def _warn(line):
@@ -64,7 +66,7 @@ def _shard_windows(ctx, data, options):
 @cli.command()
 @_data_options("elecdemand (built-in, default), taylor, sunspots, a .csv / .tsv file, or tfrecord:DIR "
                "(windows written by prepare; they fix the data and window options).")
-@click.option("--head", type=click.Choice(["direct", "autoregressive"]), default="direct", show_default=True,
+@click.option("--head", type=click.Choice(FORECAST_HEADS), default="direct", show_default=True,
               help="Emit every step at once, or one step at a time fed back.")
 @click.option("--quantiles", default="0.1,0.5,0.9", show_default=True,
               help="Forecast quantiles (0.5 is always added); 'none' for a point forecast.")
@@ -78,7 +80,7 @@ def _shard_windows(ctx, data, options):
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
               help="Calibrate the quantiles on the validation part (conformal).")
 @backbone_options(default_preset="lstm")
-@training_options(default_epochs=10, default_batch_size=64)
+@training_options(settings.TRAINING)
 def train(data, time_col, target, features, future_features, country, id_col, out, resume, overwrite,
           strategy, mixed_precision, **options):
     """Train a forecaster and write a run directory.

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from apps.forecast import data as forecast_data
+from apps.forecast.settings import TRAINING
 from seqcore.errors import SeqcoreError
+from seqcore.registry import FORECAST_HEADS as HEADS
 from seqcore.registry import preset_kwargs
 from seqcore.runs import open_run, prepare_run
 
@@ -19,7 +21,6 @@ DEFAULT_BACKBONE = "lstm"
 #: Backbone settings of this task that a preset or an option may override.
 BACKBONE_DEFAULTS = {"pooling": "last", "dropout": 0.0}
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
-HEADS = ("direct", "autoregressive")
 
 
 def parse_quantiles(text):
@@ -77,11 +78,11 @@ def resolve_config(
     dropout=None,
     recurrent_dropout=None,
     pooling=None,
-    epochs=10,
-    batch_size=64,
+    epochs=TRAINING["epochs"],
+    batch_size=TRAINING["batch_size"],
     seed=0,
-    patience=2,
-    ema=0.0,
+    patience=TRAINING["patience"],
+    ema=TRAINING["ema"],
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 

@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from apps.speech import settings
 from apps.speech import detection_settings
 from seqcore.cli.group import SeqcoreGroup
 from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
@@ -30,13 +31,6 @@ def _integers(ctx, param, value):
         raise click.BadParameter(f"expected comma-separated positive integers such as 16,32; "
                                  f"received: {value!r}")
     return numbers
-
-
-def _set_default(command, name, value):
-    """Changes the default (and help) of a shared option for this task."""
-    for param in command.params:
-        if param.name == name:
-            param.default = value
 
 
 @click.group(cls=SeqcoreGroup)
@@ -89,7 +83,7 @@ def cli():
                    "convolution front end, a unidirectional stack read at its last step, features "
                    "without per-clip peak or mean normalization.")
 @backbone_options(default_preset="gru")
-@training_options(default_epochs=40, default_batch_size=64)
+@training_options(settings.TRAINING)
 def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, synthetic_voices, sample_rate,
           clip_seconds, features, frame_ms, hop_ms, mel_bins, mfccs, front_end, conv_filters,
           augment, spec_augment, freq_warp, streamable, out, resume, overwrite, strategy, mixed_precision, **options):
@@ -132,8 +126,6 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sy
                f"on {test['examples']} clips; run written to {path}")
 
 
-_set_default(train, "patience", 6)
-_set_default(train, "ema", 0.995)  # commands.DEFAULT_EMA, without importing NumPy at start-up
 
 
 @cli.command()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.speech import data as speech_data
+from apps.speech.settings import TRAINING
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
 from apps.speech.sources import InMemory, classification_report, load_splits, open_source
@@ -20,8 +21,6 @@ DEFAULT_CONV_FILTERS = (48, 96)
 #: Recurrent settings of the default model (the `gru` preset widened: a 128-unit
 #: bidirectional GRU), used when the default backbone is not given them.
 DEFAULT_RECURRENT = {"units": 128, "bidirectional": True}
-#: Momentum of the weights' moving average that the default model validates and keeps.
-DEFAULT_EMA = 0.995
 
 
 def resolve_config(
@@ -59,11 +58,11 @@ def resolve_config(
     recurrent_dropout=None,
     pooling=None,
     head_dropout=0.2,
-    epochs=40,
-    batch_size=64,
+    epochs=TRAINING["epochs"],
+    batch_size=TRAINING["batch_size"],
     seed=0,
-    patience=6,
-    ema=DEFAULT_EMA,
+    patience=TRAINING["patience"],
+    ema=TRAINING["ema"],
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 

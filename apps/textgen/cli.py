@@ -4,6 +4,7 @@ import json
 
 import click
 
+from apps.textgen import settings
 from seqcore.cli.group import SeqcoreGroup
 from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
 
@@ -19,7 +20,7 @@ def cli():
     help="shakespeare (built-in, default: 38 plays, Hamlet held out), tfds:NAME "
     "(e.g. tfds:tiny_shakespeare), a text file, comma-separated files, or a folder.",
 )
-@click.option("--level", type=click.Choice(["char", "word"]), default="char", show_default=True)
+@click.option("--level", type=click.Choice(settings.LEVELS), default="char", show_default=True)
 @click.option("--seq-len", type=click.IntRange(min=1), help="Tokens per training window (truncated BPTT). [char: 100, word: 50]")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="Vocabulary cap. [char: 1000, word: 20000]")
 @click.option("--validation-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
@@ -28,7 +29,7 @@ def cli():
 @click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=2e-3, show_default=True)
 @click.option("--max-minutes", type=click.FloatRange(0, min_open=True), help="Stop training after this long (the epoch still validates).")
 @backbone_options(default_preset="gru")
-@training_options(default_epochs=3, default_batch_size=64)
+@training_options(settings.TRAINING)
 def train(data, level, seq_len, max_tokens, validation_fraction, embedding_dim, learning_rate,
           max_minutes, out, resume, overwrite, **options):
     """Train a language model and write a run directory.

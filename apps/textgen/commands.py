@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from apps.textgen import corpus as corpus_lib
+from apps.textgen.settings import LEVELS, TRAINING
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
 from seqcore.runs import open_run, read_json, write_json
@@ -12,7 +13,6 @@ from seqcore.train_flow import TrainingData
 
 TASK = "textgen"
 DEFAULT_BACKBONE = "gru"
-LEVELS = ("char", "word")
 #: Backbone settings of this task that a preset or an option may override.
 BACKBONE_DEFAULTS = {"embedding_dim": 64, "pooling": "last", "dropout": 0.0}
 #: Units of every preset here unless --units says otherwise: the shared presets'
@@ -41,11 +41,11 @@ def resolve_config(
     embedding_dim=None,
     head_dropout=0.0,
     learning_rate=2e-3,
-    epochs=3,
-    batch_size=64,
+    epochs=TRAINING["epochs"],
+    batch_size=TRAINING["batch_size"],
     seed=0,
-    patience=2,
-    ema=0.0,
+    patience=TRAINING["patience"],
+    ema=TRAINING["ema"],
     max_minutes=None,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.

@@ -15,7 +15,8 @@ it (nor padding).
 import keras
 import tensorflow as tf
 
-LEVELS = ("char", "word")
+from apps.textgen.settings import LEVELS
+
 UNKNOWN = "[UNK]"
 #: A word token, or any single other character (RE2 syntax).
 WORD_PATTERN = r"[\p{L}\p{N}]+(?:'[\p{L}\p{N}]+)*|(?s:.)"

@@ -62,8 +62,14 @@ def backbone_options(default_preset):
     return decorate
 
 
-def training_options(default_epochs, default_batch_size):
-    """`--out`, `--epochs`, `--batch-size`, `--seed`, `--resume` and friends."""
+def training_options(defaults):
+    """`--out`, `--epochs`, `--batch-size`, `--seed`, `--resume` and friends.
+
+    Args:
+        defaults: the task's training defaults, `{"epochs", "batch_size",
+            "patience", "ema"}` (its `settings.TRAINING`), the same values
+            its `resolve_config` defaults to.
+    """
 
     def decorate(command):
         options = [
@@ -72,11 +78,11 @@ def training_options(default_epochs, default_batch_size):
                 type=click.Path(file_okay=False),
                 help="Run directory to write (default: runs/<task>-<timestamp>).",
             ),
-            click.option("--epochs", type=click.IntRange(min=1), default=default_epochs, show_default=True),
-            click.option("--batch-size", type=click.IntRange(min=1), default=default_batch_size, show_default=True),
+            click.option("--epochs", type=click.IntRange(min=1), default=defaults["epochs"], show_default=True),
+            click.option("--batch-size", type=click.IntRange(min=1), default=defaults["batch_size"], show_default=True),
             click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights and shuffling."),
-            click.option("--patience", type=click.IntRange(min=1), default=2, show_default=True, help="Early-stopping patience in epochs."),
-            click.option("--ema", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=0.0,
+            click.option("--patience", type=click.IntRange(min=1), default=defaults["patience"], show_default=True, help="Early-stopping patience in epochs."),
+            click.option("--ema", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=defaults["ema"],
                          show_default=True, help="Keep an exponential moving average of the weights with this "
                          "momentum (e.g. 0.995); validation, the best checkpoint and the saved model use "
                          "the average, which a short run narrows to at most a tenth of its steps. 0: off."),
