@@ -67,3 +67,23 @@ NASTY_CELL = st.one_of(
                      "\u2028", "\ufeff", "NaN", "nan", "inf", "-inf", "1e999", "-", "NA", " ",
                      "0x10", "1_000", "\u0661", "null", "None", "\\", "'", "#"]),
 )
+
+
+_INTACT_LOADED = set()
+
+
+def require_intact(key, load):
+    """Asserts that `load()` — the reader on the intact file a hostile test corrupts — succeeds.
+
+    A hostile test only checks that every outcome is valid or a clean
+    refusal, which a reader refusing every file would pass; each test calls
+    this too, so the reader must also load the file it starts from. Done
+    once per `key` (the test and its parameters) in a session, not per
+    Hypothesis example. Returns `load()`'s result (None after the first call).
+    """
+    if key in _INTACT_LOADED:
+        return None
+    result = load()  # a SeqcoreError here fails the test with the reader's own message
+    assert result is not None, f"the intact file was not loaded: {key}"
+    _INTACT_LOADED.add(key)
+    return result

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from apps.forecast.data import load_series
-from tests.hostile.helpers import ENCODINGS, HOSTILE, NASTY_CELL, clean_error, encode, fresh_dir
+from tests.hostile.helpers import ENCODINGS, HOSTILE, NASTY_CELL, clean_error, encode, fresh_dir, require_intact
 
 SUFFIXES = st.sampled_from([".csv", ".tsv"])
 
@@ -51,6 +51,18 @@ def load(path, options):
     return clean_error(lambda: load_series(str(path), **options))
 
 
+def intact(tmp_path_factory, name, data, suffix, options):
+    """The file a test corrupts, intact, must load: 40 rows of the columns `options` names."""
+    def read():
+        path = fresh_dir(tmp_path_factory, "intact") / f"series{suffix}"
+        path.write_bytes(data)
+        series = load_series(str(path), **options)
+        assert sum(len(segment.values) for segment in series.segments) == 40
+        return series
+
+    require_intact((name, data, suffix, repr(sorted(options.items()))), read)
+
+
 @given(data=st.binary(max_size=2000), suffix=SUFFIXES, options=OPTIONS)
 @example(data=b"", suffix=".csv", options=dict(target="load"))
 @example(data=b"load\n\x00\n", suffix=".csv", options=dict(target="load"))
@@ -65,6 +77,7 @@ def test_random_bytes(tmp_path_factory, data, suffix, options):
 @settings(HOSTILE, max_examples=30)
 def test_truncated_valid_file(tmp_path_factory, suffix, cut, options):
     data = good_text("\t" if suffix == ".tsv" else ",").encode()
+    intact(tmp_path_factory, "truncated", data, suffix, options)
     path = fresh_dir(tmp_path_factory, "trunc") / f"series{suffix}"
     path.write_bytes(data[: int(len(data) * cut)])
     check_series(load(path, options))
@@ -74,6 +87,8 @@ def test_truncated_valid_file(tmp_path_factory, suffix, cut, options):
 @settings(HOSTILE, max_examples=25)
 def test_wrong_encodings(tmp_path_factory, encoding, options, extra):
     text = good_text().replace(",a\n", f",{extra}\n")
+    if extra != "\ud800":  # the same text in UTF-8 loads
+        intact(tmp_path_factory, "encodings", text.encode(), ".csv", options)
     path = fresh_dir(tmp_path_factory, "enc") / "series.csv"
     path.write_bytes(encode(text, encoding))
     check_series(load(path, options))
@@ -86,6 +101,7 @@ def test_wrong_encodings(tmp_path_factory, encoding, options, extra):
 def test_valid_header_then_garbage_rows(tmp_path_factory, suffix, options, garbage, where):
     sep = "\t" if suffix == ".tsv" else ","
     lines = good_text(sep).splitlines()
+    intact(tmp_path_factory, "garbage", good_text(sep).encode(), suffix, options)
     lines[1 + where:1 + where] = [sep.join(row) for row in garbage]
     path = fresh_dir(tmp_path_factory, "garbage") / f"series{suffix}"
     path.write_bytes(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
@@ -115,6 +131,7 @@ def test_hostile_values_and_times(tmp_path_factory, values, times, use_time):
     rows = [f'"{t}","{v}"' for t, v in zip(times, values)]
     path = fresh_dir(tmp_path_factory, "values") / "series.csv"
     path.write_text("time,load\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    intact(tmp_path_factory, "times", good_text().encode(), ".csv", dict(target="load", time_column="time"))
     check_series(load(path, dict(target="load", time_column="time" if use_time else None)))
 
 
@@ -130,7 +147,8 @@ def test_timezone_at_the_edges_of_time(tmp_path, stamp):
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
-def test_value_beyond_float32(tmp_path):
+def test_value_beyond_float32(tmp_path_factory, tmp_path):
+    intact(tmp_path_factory, "ones", b"load\n" + b"1\n" * 40, ".csv", dict(target="load"))
     path = tmp_path / "series.csv"
     path.write_text("load\n" + "1\n" * 30 + "1e39\n", encoding="utf-8")
     check_series(load(path, dict(target="load")))
@@ -143,7 +161,8 @@ def test_empty_and_blank_files(tmp_path):
         assert load(path, dict(target="load")) is None
 
 
-def test_huge_line(tmp_path):
+def test_huge_line(tmp_path_factory, tmp_path):
+    intact(tmp_path_factory, "ones", b"load\n" + b"1\n" * 40, ".csv", dict(target="load"))
     path = tmp_path / "series.csv"
     path.write_text("load\n" + "1\n" * 30 + "9" * 3_000_000 + "\n", encoding="utf-8")
     check_series(load(path, dict(target="load")))

@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from apps.sentiment.data import load_splits, read_texts
-from tests.hostile.helpers import ENCODINGS, HOSTILE, NASTY_CELL, clean_error, encode, fresh_dir
+from tests.hostile.helpers import ENCODINGS, HOSTILE, NASTY_CELL, clean_error, encode, fresh_dir, require_intact
 
 SUFFIXES = st.sampled_from([".csv", ".tsv", ".jsonl"])
 GOOD_ROWS = [(f"text number {i} is {'good' if i % 2 else 'bad'}", str(i % 2)) for i in range(30)]
@@ -57,6 +57,19 @@ def load(path):
     return clean_error(lambda: load_splits(str(path), limit=None))
 
 
+def intact(tmp_path_factory, name, rows, suffix):
+    """The file a test corrupts, intact, must load: every row, in two classes."""
+    def read():
+        path = fresh_dir(tmp_path_factory, "intact") / f"data{suffix}"
+        path.write_text(table_text(rows, suffix), encoding="utf-8")
+        splits = load_splits(str(path), limit=None)
+        check_splits(splits)
+        assert len(splits.train_texts) + len(splits.validation_texts) + len(splits.test_texts) == len(rows)
+        return splits
+
+    require_intact((name, suffix, len(rows)), read)
+
+
 @given(data=st.binary(max_size=2000), suffix=SUFFIXES)
 @example(data=b"", suffix=".csv")
 @example(data=b"\x00" * 64, suffix=".jsonl")
@@ -72,6 +85,7 @@ def test_random_bytes(tmp_path_factory, data, suffix):
 @settings(HOSTILE, max_examples=30)
 def test_truncated_valid_file(tmp_path_factory, suffix, cut):
     data = table_text(GOOD_ROWS, suffix).encode("utf-8")
+    intact(tmp_path_factory, "truncated", GOOD_ROWS, suffix)
     path = fresh_dir(tmp_path_factory, "trunc") / f"data{suffix}"
     path.write_bytes(data[: int(len(data) * cut)])
     check_splits(load(path))
@@ -82,6 +96,8 @@ def test_truncated_valid_file(tmp_path_factory, suffix, cut):
 @settings(HOSTILE, max_examples=30)
 def test_wrong_encodings(tmp_path_factory, suffix, encoding, extra):
     rows = GOOD_ROWS[:-1] + [(f"{extra} text", "1")]
+    if extra != "\ud800":  # the same rows in UTF-8 load
+        intact(tmp_path_factory, f"encodings {extra}", rows, suffix)
     path = fresh_dir(tmp_path_factory, "enc") / f"data{suffix}"
     path.write_bytes(encode(table_text(rows, suffix), encoding))
     splits = load(path)
@@ -96,6 +112,7 @@ def test_wrong_encodings(tmp_path_factory, suffix, encoding, extra):
 @settings(HOSTILE, max_examples=60)
 def test_valid_header_then_garbage_rows(tmp_path_factory, suffix, garbage, raw_lines):
     text = table_text(GOOD_ROWS, suffix)
+    intact(tmp_path_factory, "garbage", GOOD_ROWS, suffix)
     sep = "\t" if suffix == ".tsv" else ","
     text += "".join(sep.join(row) + "\n" for row in garbage) + "\n".join(raw_lines)
     path = fresh_dir(tmp_path_factory, "garbage") / f"data{suffix}"
@@ -120,6 +137,7 @@ JSON_VALUES = st.recursive(
 ), max_size=6))
 @settings(HOSTILE, max_examples=60)
 def test_jsonl_hostile_lines(tmp_path_factory, lines):
+    intact(tmp_path_factory, "jsonl", GOOD_ROWS, ".jsonl")
     text = table_text(GOOD_ROWS, ".jsonl") + "\n".join(lines) + "\n"
     path = fresh_dir(tmp_path_factory, "jsonl") / "data.jsonl"
     path.write_bytes(text.encode("utf-8", errors="surrogatepass"))
@@ -143,6 +161,9 @@ def test_huge_line(tmp_path, suffix):
     """A 3 MB review is a valid (if long) text: read it, or refuse it cleanly."""
     rows = GOOD_ROWS + [("x" * 3_000_000, "1")]
     path = tmp_path / f"data{suffix}"
+    path.write_text(table_text(GOOD_ROWS, suffix), encoding="utf-8")
+    check_splits(load(path))
+    assert load(path) is not None  # the rows without the huge one load
     path.write_text(table_text(rows, suffix), encoding="utf-8")
     check_splits(load(path))
 
@@ -167,14 +188,19 @@ def test_jsonl_deeply_nested_line(tmp_path):
        train_test=st.booleans())
 @settings(HOSTILE, max_examples=30)
 def test_folder_of_hostile_txt_files(tmp_path_factory, files, train_test):
-    root = fresh_dir(tmp_path_factory, "folder")
-    # A valid base: 3 texts per class, so that a successful load has 3 splits.
-    for label in ("pos", "neg"):
-        for split in (("train", "test") if train_test else ("",)):
-            for i in range(4):
-                folder = root / split / label
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / f"base{i}.txt").write_text(f"{label} text {i}", encoding="utf-8")
+    def base_folder(root):
+        # A valid base: 4 texts per class, so that a successful load has 3 splits.
+        for label in ("pos", "neg"):
+            for split in (("train", "test") if train_test else ("",)):
+                for i in range(4):
+                    folder = root / split / label
+                    folder.mkdir(parents=True, exist_ok=True)
+                    (folder / f"base{i}.txt").write_text(f"{label} text {i}", encoding="utf-8")
+        return root
+
+    require_intact(("folder", train_test),
+                   lambda: load_splits(str(base_folder(fresh_dir(tmp_path_factory, "intact"))), limit=None))
+    root = base_folder(fresh_dir(tmp_path_factory, "folder"))
     for label, name, data in files:
         folder = root / ("train" if train_test else "") / label
         folder.mkdir(parents=True, exist_ok=True)
@@ -182,11 +208,20 @@ def test_folder_of_hostile_txt_files(tmp_path_factory, files, train_test):
     check_splits(load(root))
 
 
+def intact_texts(tmp_path_factory):
+    path = fresh_dir(tmp_path_factory, "texts-intact") / "texts.txt"
+    path.write_bytes("\ufeffone\r\n two \n\nthree été\n".encode())
+    texts = read_texts(path, required=True)
+    assert texts == ["one", "two", "three été"], texts
+    return texts
+
+
 @given(data=st.binary(max_size=1000), required=st.booleans())
 @example(data=b"", required=True)
 @example(data="\ufeffone\r\ntwo\rthree\u2028four".encode(), required=True)
 @settings(HOSTILE, max_examples=40)
 def test_read_texts_random_bytes(tmp_path_factory, data, required):
+    require_intact("read_texts", lambda: intact_texts(tmp_path_factory))
     path = fresh_dir(tmp_path_factory, "texts") / "texts.txt"
     path.write_bytes(data)
     texts = clean_error(lambda: read_texts(path, required=required))
@@ -198,6 +233,7 @@ def test_read_texts_random_bytes(tmp_path_factory, data, required):
 @given(encoding=ENCODINGS, text=st.text(max_size=100))
 @settings(HOSTILE, max_examples=30)
 def test_read_texts_encodings(tmp_path_factory, encoding, text):
+    require_intact("read_texts encodings", lambda: intact_texts(tmp_path_factory))
     path = fresh_dir(tmp_path_factory, "texts-enc") / "texts.txt"
     path.write_bytes(encode(text, encoding))
     clean_error(lambda: read_texts(path))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from apps.speech.data import decode_wav, load_folder, load_splits, read_wav
 from seqcore.wav import write_wav
-from tests.hostile.helpers import HOSTILE, clean_error, fresh_dir
+from tests.hostile.helpers import HOSTILE, clean_error, fresh_dir, require_intact
 
 
 def wav_bytes(channels=1, width=2, rate=8000, data=b"\0\0" * 100, fmt=1, claimed=None,
@@ -61,10 +61,26 @@ def test_random_bytes(tmp_path_factory, data):
     check_waveform(decode(path))
 
 
+def test_the_hand_built_wav_loads(tmp_path):
+    """The base of the hostile headers and folders, honest, decodes to its samples."""
+    path = tmp_path / "clip.wav"
+    samples = np.array([0, 16384, -16384, 32767], "<i2")
+    path.write_bytes(wav_bytes(rate=16000, data=samples.tobytes()))
+    waveform, rate = decode_wav(path)
+    assert rate == 16000
+    np.testing.assert_allclose(waveform, samples / 32768, atol=1e-4)
+
+
 @given(prefix=st.sampled_from([b"", b"RIFF\x24\x00\x00\x00WAVE", wav_bytes()[:36]]),
        data=st.binary(max_size=300))
 @settings(HOSTILE, max_examples=30)
 def test_valid_prefix_then_random_bytes(tmp_path_factory, prefix, data):
+    def intact():
+        path = fresh_dir(tmp_path_factory, "prefix-intact") / "clip.wav"
+        path.write_bytes(wav_bytes())
+        return check_intact(decode_wav(path), np.zeros(100), 8000)
+
+    require_intact("prefix", intact)
     path = fresh_dir(tmp_path_factory, "prefix") / "clip.wav"
     path.write_bytes(prefix + data)
     check_waveform(decode(path))
@@ -75,8 +91,18 @@ def test_valid_prefix_then_random_bytes(tmp_path_factory, prefix, data):
 def test_truncated_valid_file(tmp_path_factory, cut):
     path = fresh_dir(tmp_path_factory, "trunc") / "clip.wav"
     write_wav(path, np.sin(np.linspace(0, 20, 100)), 8000)
-    path.write_bytes(path.read_bytes()[:cut])
+    whole = path.read_bytes()
+    assert len(whole) == 244
+    require_intact("truncated", lambda: check_intact(decode_wav(path), np.sin(np.linspace(0, 20, 100)), 8000))
+    path.write_bytes(whole[:cut])
     check_waveform(decode(path))
+
+
+def check_intact(result, expected, rate):
+    waveform, read_rate = result
+    assert read_rate == rate
+    np.testing.assert_allclose(waveform, expected, atol=1e-4)
+    return result
 
 
 @given(channels=st.sampled_from([0, 1, 2, 3, 255, 65535]),
@@ -92,12 +118,21 @@ def test_truncated_valid_file(tmp_path_factory, cut):
 @example(channels=1, width=4, rate=8000, fmt=3, samples=10, claimed=None, fmt_size=16, odd=False)
 @example(channels=1, width=2, rate=8000, fmt=1, samples=10, claimed=2**31, fmt_size=16, odd=False)
 @example(channels=1, width=2, rate=8000, fmt=1, samples=0, claimed=None, fmt_size=16, odd=False)
+@example(channels=1, width=2, rate=16000, fmt=1, samples=12, claimed=None, fmt_size=16, odd=False)
+@example(channels=2, width=2, rate=8000, fmt=1, samples=5, claimed=None, fmt_size=16, odd=False)
 @settings(HOSTILE, max_examples=60)
 def test_lying_headers(tmp_path_factory, channels, width, rate, fmt, samples, claimed, fmt_size, odd):
     data = b"\x01\x80" * samples * max(channels, 1) * max(width // 2, 1) + (b"\x07" if odd else b"")
     path = fresh_dir(tmp_path_factory, "header") / "clip.wav"
     path.write_bytes(wav_bytes(channels, width, rate, data, fmt, claimed, fmt_size))
-    check_waveform(decode(path))
+    result = decode(path)
+    check_waveform(result)
+    honest = (channels in (1, 2) and width == 2 and rate in (8000, 16000) and fmt == 1 and samples > 0
+              and claimed is None and fmt_size == 16 and not odd)
+    if honest:  # every field true: the clip must load, sample for sample
+        assert result is not None, "an honest header was refused"
+        assert result[1] == rate and len(result[0]) == samples
+        np.testing.assert_allclose(result[0], -32767 / 32768, atol=1e-4)
 
 
 def test_zero_sample_rate_is_refused(tmp_path):
@@ -140,6 +175,14 @@ def _good_folder(root, rate=8000):
        split=st.booleans())
 @settings(HOSTILE, max_examples=25)
 def test_flat_folder_with_hostile_files(tmp_path_factory, hostile, split):
+    def intact():
+        root = fresh_dir(tmp_path_factory, "flat-intact")
+        _good_folder(root)
+        clips = load_folder(root)
+        assert sorted(clips.labels) == ["no"] * 3 + ["yes"] * 3 and set(clips.rates) == {8000}
+        return clips
+
+    require_intact("flat folder", intact)
     root = fresh_dir(tmp_path_factory, "flat")
     _good_folder(root)
     for name, data in hostile:
@@ -161,10 +204,20 @@ def test_flat_folder_with_hostile_files(tmp_path_factory, hostile, split):
 @example(listing="yes/é_nohash_0.wav\n".encode("latin-1"), encoding_bom=b"")
 @settings(HOSTILE, max_examples=20)
 def test_label_folders_with_hostile_split_lists(tmp_path_factory, listing, encoding_bom):
-    root = fresh_dir(tmp_path_factory, "lists")
-    for label in ("yes", "no"):
-        (root / label).mkdir()
-        for speaker in ("ann", "bob", "cat"):
-            write_wav(root / label / f"{speaker}_nohash_0.wav", np.zeros(100), 8000)
+    def label_folders(root):
+        for label in ("yes", "no"):
+            (root / label).mkdir()
+            for speaker in ("ann", "bob", "cat"):
+                write_wav(root / label / f"{speaker}_nohash_0.wav", np.zeros(100), 8000)
+        return root
+
+    def intact():  # the folders load, and so does an honest validation list
+        root = label_folders(fresh_dir(tmp_path_factory, "lists-intact"))
+        assert len(load_folder(root).labels) == 6
+        (root / "validation_list.txt").write_text("yes/ann_nohash_0.wav\nno/ann_nohash_0.wav\n")
+        return load_folder(root)
+
+    require_intact("label folders", intact)
+    root = label_folders(fresh_dir(tmp_path_factory, "lists"))
     (root / "validation_list.txt").write_bytes(encoding_bom + listing)
     clean_error(lambda: load_folder(root))

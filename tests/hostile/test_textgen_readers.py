@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from apps.textgen import corpus as corpus_lib
 from apps.textgen.commands import _check_corpus
-from tests.hostile.helpers import ENCODINGS, HOSTILE, clean_error, encode, fresh_dir
+from tests.hostile.helpers import ENCODINGS, HOSTILE, clean_error, encode, fresh_dir, require_intact
 
 TEXT = "".join(f"Line {i}: to be, or not to be, that is the question.\n" for i in range(40))
 
@@ -27,6 +27,19 @@ def read_all(corpus):
             assert all(isinstance(chunk, str) for chunk in chunks)
             texts.append("".join(chunks))
     return "".join(texts)
+
+
+def intact(tmp_path_factory, name, data, fraction=0.2):
+    """The corpus a test corrupts, intact, must load and read back whole."""
+    def read():
+        path = fresh_dir(tmp_path_factory, "intact") / "corpus.txt"
+        path.write_bytes(data)
+        corpus = corpus_lib.resolve(str(path), validation_fraction=fraction)
+        text = data.decode("utf-8").removeprefix("\ufeff")
+        assert read_all(corpus) == text.replace("\r\n", "\n")  # read with universal newlines
+        return corpus
+
+    require_intact((name, data, fraction), read)
 
 
 def resolve_and_read(source, fraction=0.2):
@@ -54,6 +67,7 @@ def test_random_bytes(tmp_path_factory, data, fraction):
 @settings(HOSTILE, max_examples=40)
 def test_truncated_file_cut_mid_character(tmp_path_factory, cut, extra):
     data = (TEXT + extra * 50).encode()
+    intact(tmp_path_factory, "truncated", data)
     path = fresh_dir(tmp_path_factory, "trunc") / "corpus.txt"
     path.write_bytes(data[:cut])
     resolve_and_read(path)
@@ -63,6 +77,7 @@ def test_truncated_file_cut_mid_character(tmp_path_factory, cut, extra):
 @settings(HOSTILE, max_examples=40)
 def test_wrong_encodings(tmp_path_factory, encoding, text):
     data = encode(TEXT + text, encoding)
+    intact(tmp_path_factory, "encodings", TEXT.encode())
     path = fresh_dir(tmp_path_factory, "enc") / "corpus.txt"
     path.write_bytes(data)
     corpus = resolve_and_read(path)
@@ -75,6 +90,15 @@ def test_wrong_encodings(tmp_path_factory, encoding, text):
        comma=st.booleans())
 @settings(HOSTILE, max_examples=30)
 def test_folders_and_comma_lists(tmp_path_factory, files, comma):
+    def intact():  # a folder of two texts, and the same two files as a comma list
+        folder = fresh_dir(tmp_path_factory, "folder-intact")
+        names = [_written(folder / "a.txt", TEXT.encode()), _written(folder / "b.md", b"# Act\n" + TEXT.encode())]
+        for source in (str(folder), ",".join(map(str, names))):
+            corpus = corpus_lib.resolve(source, validation_fraction=0.2)
+            assert len(read_all(corpus)) > 2 * len(TEXT) - 10
+        return corpus
+
+    require_intact(("folder", comma), intact)
     root = fresh_dir(tmp_path_factory, "folder")
     written = []
     for name, data in files:
@@ -84,6 +108,11 @@ def test_folders_and_comma_lists(tmp_path_factory, files, comma):
         written.append(str(path))
     source = ",".join(written + [str(root / "missing.txt")][: 1 - bool(written)]) if comma else root
     resolve_and_read(source)
+
+
+def _written(path, data):
+    path.write_bytes(data)
+    return path
 
 
 def test_huge_lines(tmp_path):
@@ -115,6 +144,9 @@ def test_empty_files_and_missing_paths(tmp_path):
 @settings(HOSTILE, max_examples=12)
 def test_token_counts_as_train_checks_them(tmp_path_factory, data, level):
     """The TensorFlow half of the reader: chunks -> tokens -> the length checks of `train`."""
+    require_intact(("tokens", level), lambda: _check_corpus(
+        corpus_lib.resolve(str(_written(fresh_dir(tmp_path_factory, "intact") / "corpus.txt", TEXT.encode())),
+                           validation_fraction=0.3), level, 8))
     path = fresh_dir(tmp_path_factory, "tokens") / "corpus.txt"
     path.write_bytes(data)
     corpus = resolve_and_read(path, 0.3)
