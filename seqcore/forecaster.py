@@ -14,6 +14,7 @@ from seqcore.registry import FORECAST_HEADS
 from seqcore.task import Task
 
 HEADS = FORECAST_HEADS
+CALIBRATION_KINDS = ("scale", "offset")
 
 
 def check_quantiles(quantiles):
@@ -141,9 +142,13 @@ class Forecaster(Task, keras.Model):
             Direct head only.
         decoder_units: width of the per-step layer that reads the future
             covariates and calendar (with the history's summary).
-        calibrated: whether the model holds per-step, per-level offsets
-            (raw units) added to its quantiles, set by conformal calibration
-            on held-out windows (`set_calibration`).
+        calibrated: whether the model holds a per-step, per-level
+            calibration of its quantiles, set by conformal calibration on
+            held-out windows (`set_calibration`).
+        calibration_kind: `"scale"` (each quantile's distance from the
+            median is multiplied by the calibration) or `"offset"` (the
+            calibration, in raw units, is added to each quantile; models
+            saved before the scale existed).
 
     Inputs: the raw history `(batch, steps, num_features)`; with future
     covariates or a calendar, a dict of `history`, `future` `(batch,
@@ -180,6 +185,7 @@ class Forecaster(Task, keras.Model):
         decoder_units=32,
         calibrated=False,
         calendar_year=True,
+        calibration_kind="offset",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -219,6 +225,10 @@ class Forecaster(Task, keras.Model):
                 f"head={head!r}, future_features={future_features}, calendar_step={calendar_step}"
             )
 
+        if calibration_kind not in CALIBRATION_KINDS:
+            raise ValueError(f"Unknown calibration_kind; expected one of {', '.join(CALIBRATION_KINDS)}; "
+                             f"received: {calibration_kind!r}")
+
         # === Config ===
         self.backbone = backbone
         self.horizon = int(horizon)
@@ -236,6 +246,7 @@ class Forecaster(Task, keras.Model):
         self.calendar_year = bool(calendar_year)
         self.decoder_units = int(decoder_units)
         self.calibrated = bool(calibrated)
+        self.calibration_kind = calibration_kind
 
         # === Layers ===
         steps_out = 1 if head == "autoregressive" else self.horizon
@@ -265,7 +276,8 @@ class Forecaster(Task, keras.Model):
         self.calibration = None
         if self.calibrated:
             self.calibration = self.add_weight(
-                shape=(self.horizon, self.num_targets, len(self.quantiles)), initializer="zeros",
+                shape=(self.horizon, self.num_targets, len(self.quantiles)),
+                initializer="ones" if calibration_kind == "scale" else "zeros",
                 trainable=False, name="calibration",
             )
         self.build((None, None, self.num_features))
@@ -296,7 +308,7 @@ class Forecaster(Task, keras.Model):
         return self.backbone.output_width + self.future_features + lagged + self.calendar_width + 8
 
     def set_calibration(self, offsets):
-        """Sets the raw-unit offsets `(horizon, targets, levels)` added to the quantiles."""
+        """Sets the calibration `(horizon, targets, levels)`: factors on the distance from the median, or offsets."""
         if self.calibration is None:
             raise ValueError("This forecaster was built with `calibrated=False`; it has no calibration to set")
         self.calibration.assign(ops.cast(offsets, self.calibration.dtype))
@@ -367,7 +379,13 @@ class Forecaster(Task, keras.Model):
         mean, std = self._target_stats(quantiles.dtype)
         quantiles = quantiles * std[:, None] + mean[:, None]
         if self.calibration is not None:
-            quantiles = ops.sort(quantiles + self.calibration, axis=-1)
+            calibration = ops.cast(self.calibration, quantiles.dtype)
+            if self.calibration_kind == "scale":
+                median = quantiles[..., self.median_index : self.median_index + 1]
+                quantiles = median + calibration * (quantiles - median)
+            else:
+                quantiles = quantiles + calibration
+            quantiles = ops.sort(quantiles, axis=-1)
         return quantiles
 
     def _decoder(self, normalized, pooled, future, time, training):
@@ -490,6 +508,7 @@ class Forecaster(Task, keras.Model):
                 "decoder_units": self.decoder_units,
                 "calibrated": self.calibrated,
                 "calendar_year": self.calendar_year,
+                "calibration_kind": self.calibration_kind,
             }
         )
         return config

@@ -160,6 +160,8 @@ def resolve_config(
             # None: calendar features wherever the series has a fixed time step (direct head).
             "calendar": calendar,
             "calibrate": bool(calibrate),
+            # Conformal factors on the quantiles' distance from the median (apps/forecast/calibration.py).
+            "calibration": "scale",
         },
         "training": {"epochs": epochs, "batch_size": batch_size, "seed": seed, "patience": patience,
                      "ema": float(ema)},

@@ -48,6 +48,7 @@ def build_forecaster(config, train_rows):
         calendar_step=calendar_step,
         calibrated=bool(head.get("calibrate")) and len(head["quantiles"]) > 1,
         calendar_year=year,
+        calibration_kind=head.get("calibration", "offset"),
     )
     model.adapt(train_rows)
     return model

@@ -155,6 +155,41 @@ def test_export_takes_history_future_and_time_and_equals_the_keras_model(run_dir
                                forecast(ok(invoke("predict", run_dir, history))), rtol=1e-4)
 
 
+def test_seqcore_serve_answers_history_future_and_time_as_the_keras_model(run_dir, work):
+    from seqcore.saving import load_model
+    from tests.seqcore.serving.serving_helpers import Client, start_server
+
+    base = work / "served-export"
+    ok(invoke("export", run_dir, base))
+    rng = np.random.default_rng(4)
+    inputs = {
+        "history": rng.normal([120, 15, 0.5], [15, 5, 0.5], size=(2, 24, 3)).astype("float32"),
+        "future": rng.integers(0, 2, size=(2, 6, 1)).astype("float32"),
+        "time": 1.7e9 + 3600.0 * np.arange(2),
+    }
+    expected = load_model(run_dir / "model.keras", compile=False).predict(inputs, verbose=0)
+    registry, server = start_server({"forecast": base})
+    try:
+        client = Client(server.url)
+        columnar = {"inputs": {name: value.tolist() for name, value in inputs.items()}}
+        status, body = client.request("/v1/models/forecast:predict", columnar)
+        assert status == 200, body
+        np.testing.assert_allclose(np.array(body["outputs"]["quantiles"]), expected, rtol=1e-4, atol=1e-3)
+        instances = [{name: value[i].tolist() for name, value in inputs.items()} for i in range(2)]
+        status, body = client.request("/v1/models/forecast:predict", {"instances": instances})
+        assert status == 200, body
+        served = np.array([row["quantiles"] for row in body["predictions"]])
+        np.testing.assert_allclose(served, expected, rtol=1e-4, atol=1e-3)
+        # A request without the known-future covariates is refused, not answered.
+        status, body = client.request("/v1/models/forecast:predict",
+                                      {"inputs": {"history": inputs["history"].tolist(),
+                                                  "time": inputs["time"].tolist()}})
+        assert status == 400 and "future" in json.dumps(body), body
+    finally:
+        registry.stop()
+        server.stop()
+
+
 def test_predict_refuses_gaps_in_the_future_rows(run_dir, work):
     table = list(csv.reader(open(history_with_future(work, "gap.csv", 1))))
     table[-2][3] = ""
