@@ -76,11 +76,14 @@ def task_inputs(task, model, config, batch):
         return ({"text": tf.constant(texts)}, serving_function(model), lambda text: core(tokenize(text)),
                 np.array(texts, dtype=object))
     if task == "forecast":
-        from apps.forecast.model import sample_history, serving_function
+        from apps.forecast.model import sample_inputs, serving_function
 
-        history = sample_history(model, config["window"]["lookback"], count=batch)
+        # The model's serving inputs: the history, with `future` and `time` where it reads them.
+        inputs = sample_inputs(model, config["window"]["lookback"], count=batch)
+        raw = {name: tf.constant(value) for name, value in inputs.items()} if isinstance(inputs, dict) else {
+            "history": tf.constant(inputs)}
         serve = serving_function(model)
-        return {"history": tf.constant(history)}, serve, tf.function(serve, jit_compile=True), history
+        return raw, serve, tf.function(serve, jit_compile=True), inputs
     if task == "speech":
         from apps.speech.model import sample_audio, serving_function
 
