@@ -147,6 +147,29 @@ def prepare(out_dir, data, text_col, label_col, limit, shards, overwrite):
     click.echo(f"wrote {counts} to {out_dir}; train with --data tfrecord:{out_dir}")
 
 
+@cli.command()
+@click.argument("out_file", type=click.Path(dir_okay=False))
+@click.option("--data", help="Any train --data source except tfrecord: (default: imdb).")
+@click.option("--text-col", default="text", show_default=True, help="Text column of a file source.")
+@click.option("--label-col", default="label", show_default=True, help="Label column of a file source.")
+@click.option("--limit", type=click.IntRange(min=3), help="Use at most this many examples (as train --limit).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT_FILE.")
+def corpus(out_file, data, text_col, label_col, limit, overwrite):
+    """Write the training split's texts, as the classifier reads them, one per line, to OUT_FILE.
+
+    Unlabelled text for a word-level language model (`seqcore textgen train
+    --data OUT_FILE --level word`) whose backbone `train --init-from` then
+    starts from. Validation and test texts are never written.
+    """
+    from apps.sentiment import commands
+    from apps.sentiment.corpus import write_corpus
+
+    splits = commands._load_splits({"source": commands._absolute_if_path(data or "imdb"), "text_column": text_col,
+                                    "label_column": label_col, "limit": limit})
+    texts, words = write_corpus(out_file, splits, overwrite=overwrite)
+    click.echo(f"wrote {texts} training texts ({words} words) to {out_file}")
+
+
 cli.add_command(export_command("apps.sentiment.commands"))
 
 

@@ -263,16 +263,13 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
     config["data"] = {**config["data"], "description": examples.description}
     run.start(resume=resume, overwrite=overwrite)
 
-    from apps.sentiment.model import build_classifier
-
     training = config["training"]
     with discard_on_error(run, resume):
         started = time.time()
         model = run_training(
             run,
             config,
-            lambda: _initialized(build_classifier(config, examples.train_texts(), examples.class_names),
-                                 config.get("init_from")),
+            lambda: _initialized(_new_classifier(config, examples), config.get("init_from")),
             examples.train_dataset(distribution.global_batch_size(training["batch_size"]), training["seed"]),
             examples.validation_dataset(),
             epochs=training["epochs"],
@@ -297,6 +294,15 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
                 metrics = _join_wide_path(model, examples, metrics, training["seed"], run.work)
         metrics["train_seconds"] = round(time.time() - started, 1)
         return finish_run(run, metrics), metrics
+
+
+def _new_classifier(config, examples):
+    """The untrained classifier; started from a word-level language model, it adopts that model's vocabulary."""
+    from apps.sentiment.model import build_classifier
+    from seqcore.transfer import language_model_vocabulary
+
+    vocabulary = language_model_vocabulary(config["init_from"]) if config.get("init_from") else None
+    return build_classifier(config, examples.train_texts(), examples.class_names, vocabulary=vocabulary)
 
 
 def _initialized(model, init_from):

@@ -16,13 +16,16 @@ SAMPLE_TEXTS = [
 ]
 
 
-def build_classifier(config, train_texts, class_names):
-    """Makes an untrained classifier whose vocabulary is adapted on `train_texts`.
+def build_classifier(config, train_texts, class_names, vocabulary=None):
+    """Makes an untrained classifier whose vocabulary is adapted on `train_texts`, or is `vocabulary`.
 
     Args:
         config: the run configuration (`preprocessing`, `backbone`, `head`).
         train_texts: the training split only.
         class_names: label of each class index.
+        vocabulary: tokens to use instead of adapting (most frequent first,
+            without padding and `[UNK]`), e.g. a language model's; its size
+            replaces `max_tokens`.
 
     Returns:
         A `SequenceClassifier` taking raw strings through its preprocessor
@@ -36,8 +39,14 @@ def build_classifier(config, train_texts, class_names):
     >>> model.predict(["good"], verbose=0).shape
     (1, 2)
     """
-    preprocessor = TextPreprocessor(**config["preprocessing"])
-    preprocessor.adapt(train_texts)
+    if vocabulary is None:
+        preprocessor = TextPreprocessor(**config["preprocessing"])
+        preprocessor.adapt(train_texts)
+    else:
+        vocabulary = list(vocabulary)
+        settings = {**config["preprocessing"], "max_tokens": len(vocabulary) + 2}
+        preprocessor = TextPreprocessor(**settings)
+        preprocessor.set_vocabulary(vocabulary)
     backbone = RecurrentBackbone(
         vocabulary_size=preprocessor.vocabulary_size, **config["backbone"]
     )

@@ -62,6 +62,14 @@ class TextPreprocessor(keras.layers.Layer):
             text_dataset = tf.data.Dataset.from_tensor_slices(list(text_dataset))
         self.vectorizer.adapt(text_dataset.batch(batch_size))
 
+    def set_vocabulary(self, tokens):
+        """Uses `tokens` (most frequent first, without padding and `[UNK]`) instead of adapting.
+
+        For a vocabulary shared with another model, e.g. a word-level
+        language model the backbone starts from (`seqcore.transfer`).
+        """
+        self.vectorizer.set_vocabulary(list(tokens))
+
     @property
     def vocabulary_size(self):
         return self.vectorizer.vocabulary_size()

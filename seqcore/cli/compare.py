@@ -129,7 +129,7 @@ def compare(ctx, task, cells, bidirectional, units, repeats, seed, out, overwrit
 def _app(task, out, overwrite, backbones, task_args, common):
     from seqcore.compare import plots
     from seqcore.atomic import atomic_folder
-    from seqcore.compare.report import COLUMNS, format_table, markdown_report, summarize, write_report
+    from seqcore.compare.report import COLUMNS, baseline_row, format_table, markdown_report, summarize, write_report
     from seqcore.compare.runner import run_comparison
     from seqcore.compare.tasks import LATENCY_BATCH, get_task
 
@@ -137,6 +137,7 @@ def _app(task, out, overwrite, backbones, task_args, common):
     with atomic_folder(out, overwrite) as work:
         runs = run_comparison(task, backbones, task_args, work, **common)
         rows = summarize(runs)
+        baseline = baseline_row(runs, spec.metric)
         for run in runs:  # the runs move with the folder: store where they end up
             run["run_dir"] = str(out / Path(run["run_dir"]).relative_to(work))
         report = {
@@ -148,6 +149,7 @@ def _app(task, out, overwrite, backbones, task_args, common):
             "latency_batch": LATENCY_BATCH,
             "columns": list(COLUMNS),
             "rows": rows,
+            "baseline": baseline,
             "runs": runs,
             "environment": {**(runs[0].get("environment") or {}), "cpu_count": os.cpu_count()},
         }
@@ -155,7 +157,7 @@ def _app(task, out, overwrite, backbones, task_args, common):
         plots.learning_curves(runs, work / "learning_curves.png", f"{task}: learning curves")
         plots.metric_vs_parameters(rows, spec.metric_name, work / "metric_vs_params.png",
                                    f"{task}: {spec.metric_name} vs size")
-    return format_table(rows, spec.metric_name)
+    return format_table(rows, spec.metric_name, baseline)
 
 
 def _longrange(out, overwrite, backbones, options, common):

@@ -63,6 +63,49 @@ def summarize(runs):
     return rows
 
 
+def baseline_row(runs, metric_path):
+    """The row of the task's in-product baseline, from the runs' `metrics.json`, or None.
+
+    A run whose metrics hold `baseline: {"description": ..., <the metric's
+    path>: value}` (sentiment's TF-IDF + linear model, trained on the same
+    split) contributes its value; the row gives their mean and spread.
+
+    Example:
+
+    >>> runs = [{"metrics": {"baseline": {"description": "bag of words", "test": {"accuracy": 0.9}}}}]
+    >>> row = baseline_row(runs, ("test", "accuracy"))
+    >>> row["backbone"], row["metric_mean"], row["description"]
+    ('baseline', 0.9, 'bag of words')
+    >>> baseline_row([{"metrics": {}}], ("test", "accuracy")) is None
+    True
+    """
+    values, description = [], None
+    for run in runs:
+        value = (run.get("metrics") or {}).get("baseline")
+        if not isinstance(value, dict):
+            continue
+        description = description or value.get("description")
+        for key in metric_path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, (int, float)):
+            values.append(float(value))
+    if not values:
+        return None
+    return {
+        "backbone": "baseline",
+        "description": description,
+        "repeats": len(values),
+        "metric_mean": round(statistics.fmean(values), 6),
+        "metric_std": round(statistics.stdev(values), 6) if len(values) > 1 else 0.0,
+        "metric_values": values,
+    }
+
+
+def _baseline_cells(row):
+    spread = f" ± {row['metric_std']:.4f}" if row["repeats"] > 1 else ""
+    return ["baseline", f"{row['metric_mean']:.4f}{spread}", "-", "-", "-", "-", "-"]
+
+
 def _cells(row):
     spread = f" ± {row['metric_std']:.4f}" if row["repeats"] > 1 else ""
     return [
@@ -81,8 +124,8 @@ def _headers(metric_name, repeats):
     return ["backbone", metric, "parameters", "recurrent", "s/epoch", "ms/example", "peak MiB"]
 
 
-def format_table(rows, metric_name):
-    """A plain-text table with aligned columns, for the terminal.
+def format_table(rows, metric_name, baseline=None):
+    """A plain-text table with aligned columns, for the terminal; the baseline's row last, when given.
 
     Example:
 
@@ -94,10 +137,11 @@ def format_table(rows, metric_name):
     gru              0.8000       1,200        600      1.5       0.120       640
     """
     repeats = max(row["repeats"] for row in rows)
-    return text_table(_headers(metric_name, repeats), [_cells(row) for row in rows])
+    extra = [] if baseline is None else [_baseline_cells(baseline)]
+    return text_table(_headers(metric_name, repeats), [_cells(row) for row in rows] + extra)
 
 
-def markdown_table(rows, metric_name):
+def markdown_table(rows, metric_name, baseline=None):
     """The same table in Markdown (GitHub pipe table).
 
     Example:
@@ -109,7 +153,8 @@ def markdown_table(rows, metric_name):
     | gru | 0.8000 | 1,200 | 600 | 1.5 | 0.120 | 640 |
     """
     repeats = max(row["repeats"] for row in rows)
-    return pipe_table(_headers(metric_name, repeats), [_cells(row) for row in rows])
+    extra = [] if baseline is None else [_baseline_cells(baseline)]
+    return pipe_table(_headers(metric_name, repeats), [_cells(row) for row in rows] + extra)
 
 
 def text_table(headers, lines):
@@ -154,8 +199,10 @@ def markdown_report(report):
         f"Same data, options and seeds for every backbone: `{' '.join(report['task_args']) or '(task defaults)'}`, "
         f"units {report['units'] or 'task default'}, seeds {report['seeds']}.",
         "",
-        markdown_table(report["rows"], metric["name"]),
+        markdown_table(report["rows"], metric["name"], report.get("baseline")),
         "",
+        *([f"baseline: {report['baseline']['description']}, trained by each run on the same split."]
+          if report.get("baseline") else []),
         f"{metric['name']}: {better} is better. parameters: the whole model; recurrent: the "
         "recurrent layers alone. s/epoch: training time per epoch, validation excluded "
         "(the first epoch, which also compiles, is left out when there are more). "

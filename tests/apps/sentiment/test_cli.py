@@ -42,7 +42,7 @@ NEUTRAL = [
 ]
 TINY = ["--epochs", "2", "--units", "8", "--sequence-length", "16", "--max-tokens", "200",
         "--batch-size", "16"]
-RUN_FILES = {"model.keras", "baseline.keras", "config.json", "metrics.json", "history.csv", "logs"}
+RUN_FILES = {"model.keras", "baseline.keras", "nbsvm.keras", "config.json", "metrics.json", "history.csv", "logs"}
 TF_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 # Loading a run's model in the process that trained it makes Keras warn about the saved
