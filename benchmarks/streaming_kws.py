@@ -387,7 +387,7 @@ def main():
     parser.add_argument("--units", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--features", default="mfcc")
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--clip-seconds", type=float, default=0.75,
                         help="Training clip length: the word ends closer to the last frame the GRU answers at.")
@@ -493,8 +493,10 @@ def main():
     report["results"] = results
     best = results["tflite_float32"]
     report["bars"] = {
-        "hit_rate_ge_0.90": best["test"]["hit_rate"] >= 0.90,
-        "fa_per_hour_le_2": best["test"]["false_accepts_per_hour"] <= 2.0,
+        "hit_rate_ge_0.90_at_le_2_false_accepts_per_hour": best["test"]["hit_rate"] >= 0.90
+        and best["test"]["false_accepts_per_hour"] <= 2.0,
+        "test_hit_rate_at_chosen_threshold": best["test"]["hit_rate"],
+        "test_false_accepts_per_hour_at_chosen_threshold": best["test"]["false_accepts_per_hour"],
         "tflite_per_hop_lt_1ms": best["per_hop_ms"]["median"] < 1.0,
     }
     print(json.dumps(report, indent=2))

@@ -13,9 +13,10 @@ is:
   `seqcore.streaming.RecurrentStepper`.
 
 The features are the model's own (STFT magnitude, log-mel, MFCC,
-standardization with the training statistics) written as matrix products,
-so the step converts to TensorFlow Lite builtins: the windowed DFT and the
-DCT are matrices computed from `tf.signal` itself. Streamed over a clip
+standardization with the training statistics), framed by hand over the
+carried tail and the hop, so the step converts to TensorFlow Lite builtins
+(`RFFT2D`, `COMPLEX_ABS`; the mel filter bank and the DCT are matrices, the
+DCT's computed from `tf.signal` itself). Streamed over a clip
 from the state `initial_state(prefix=...)`, the last hop's probabilities
 equal the non-streaming model's on that clip (tested).
 
@@ -118,18 +119,14 @@ def check_streamable(model, what="the model"):
 
 
 def _feature_matrices(extractor):
-    """The windowed real DFT `(frame_length, 2 * bins)`, mel and DCT matrices of `extractor`."""
-    n, fft = extractor.frame_length, extractor.fft_length
-    window = tf.signal.hann_window(n, periodic=True, dtype=tf.float64).numpy()
-    bins = np.arange(fft // 2 + 1)
-    angle = 2.0 * np.pi * np.outer(np.arange(n), bins) / fft
-    dft = np.concatenate([window[:, None] * np.cos(angle), -window[:, None] * np.sin(angle)], axis=1)
-    mel = np.asarray(extractor.mel_matrix, dtype=np.float64)
+    """The STFT window, and the mel and DCT matrices of `extractor` (DCT None for log-mel)."""
+    window = tf.signal.hann_window(extractor.frame_length, periodic=True).numpy()
+    mel = np.asarray(extractor.mel_matrix, dtype=np.float32)
     dct = None
     if extractor.kind == "mfcc":  # the DCT is linear: its matrix is its image of the identity
         eye = tf.eye(extractor.num_mel_bins, dtype=tf.float32)[None]
         dct = tf.signal.mfccs_from_log_mel_spectrograms(eye)[0, :, : extractor.num_mfccs].numpy()
-    return dft.astype(np.float32), mel.astype(np.float32), dct
+    return window, mel, dct
 
 
 class StreamingKeywordSpotter(tf.Module):
@@ -164,10 +161,10 @@ class StreamingKeywordSpotter(tf.Module):
         self.frames_per_hop = self.hop_samples // self.frame_step
         self.tail_samples = self.frame_length - self.frame_step
         self.log_offset = pre.log_offset
-        dft, mel, dct = _feature_matrices(extractor)
-        self.dft, self.mel = tf.constant(dft), tf.constant(mel)
+        window, mel, dct = _feature_matrices(extractor)
+        self.window, self.mel = tf.constant(window), tf.constant(mel)
         self.dct = None if dct is None else tf.constant(dct)
-        self.bins = dft.shape[1] // 2
+        self.fft_length = extractor.fft_length
         self.mean = tf.constant(pre.mean.numpy())
         self.std = tf.constant(pre.std.numpy())
         self.stepper = RecurrentStepper(model.backbone)
@@ -202,9 +199,7 @@ class StreamingKeywordSpotter(tf.Module):
         buffer = tf.concat([tail, tf.cast(audio, tf.float32)], axis=1)
         frames = tf.stack([buffer[:, i * self.frame_step : i * self.frame_step + self.frame_length]
                            for i in range(self.frames_per_hop)], axis=1)
-        spectrum = tf.matmul(frames, self.dft)
-        real, imaginary = spectrum[..., : self.bins], spectrum[..., self.bins :]
-        magnitude = tf.sqrt(real * real + imaginary * imaginary)
+        magnitude = tf.abs(tf.signal.rfft(frames * self.window, [self.fft_length]))
         features = tf.math.log(tf.matmul(magnitude, self.mel) + self.log_offset)
         if self.dct is not None:
             features = tf.matmul(features, self.dct)
