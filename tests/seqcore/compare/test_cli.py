@@ -92,11 +92,11 @@ def test_sentiment_with_three_cells(tmp_path):
 
 
 def _fsdd_digits(folder):
-    """Digits 0-2 of the five FSDD speakers, 3 clips each (a tiny speech source)."""
-    from tests.apps.speech.speech_helpers import FSDD, SPEAKERS
+    """Digits 0-2 of the five FSDD speakers, 3 clips each (a tiny speech source); generated without FSDD."""
+    from tests.apps.speech.speech_helpers import FSDD, SPEAKERS, write_generated_digits
 
     if not FSDD.is_dir():
-        pytest.skip(f"FSDD recordings not found at {FSDD} (expected ../shared/data/fsdd/recordings)")
+        return str(write_generated_digits(folder, takes=3))
     folder.mkdir()
     for name in (f"{d}_{s}_{i}.wav" for d in range(3) for s in SPEAKERS for i in range(3)):
         (folder / name).write_bytes((FSDD / name).read_bytes())
