@@ -96,15 +96,27 @@ def serving_function(model, lookback=None):
             with tf.control_dependencies([check]):
                 history = tf.identity(history)
             inputs = {**inputs, "history": history}
-        quantiles = model(inputs if len(names) > 1 else history, training=False)
-        return {
-            "forecast": quantiles[..., model.median_index],
-            "lower": quantiles[..., 0],
-            "upper": quantiles[..., -1],
-            "quantiles": quantiles,
-        }
+        return serving_outputs(model, model(inputs if len(names) > 1 else history, training=False))
 
-    # One signature per input set: TensorFlow Serving names the inputs after the arguments.
+    return with_named_arguments(names, run)
+
+
+def serving_outputs(model, quantiles):
+    """The served outputs of a forecast's `quantiles` [batch, horizon, targets, levels]."""
+    return {
+        "forecast": quantiles[..., model.median_index],
+        "lower": quantiles[..., 0],
+        "upper": quantiles[..., -1],
+        "quantiles": quantiles,
+    }
+
+
+def with_named_arguments(names, run):
+    """`run(inputs_dict)` as a function whose arguments are `names`.
+
+    TensorFlow Serving and the TFLite converter name a signature's inputs
+    after its function's arguments, so each input set gets its own function.
+    """
     if names == ["history"]:
         return lambda history: run({"history": history})
     if names == ["history", "future"]:

@@ -14,7 +14,7 @@ the SavedModel. No client preprocessing is needed.
 import numpy as np
 import tensorflow as tf
 
-from apps.forecast.model import input_names, input_signature, sample_inputs
+from apps.forecast.model import input_names, input_signature, sample_inputs, serving_outputs, with_named_arguments
 from seqcore.tflite import FLOAT_ATOL
 
 
@@ -26,24 +26,10 @@ def tflite_function(model, lookback):
     if "time" in names:  # whole epoch seconds: TFLite has no float64 arithmetic
         specs[-1] = tf.TensorSpec([None], tf.int64, name="time")
 
-    def run(*args):
-        inputs = dict(zip(names, args))
-        quantiles = model(inputs if len(names) > 1 else inputs["history"], training=False)
-        return {
-            "forecast": quantiles[..., model.median_index],
-            "lower": quantiles[..., 0],
-            "upper": quantiles[..., -1],
-            "quantiles": quantiles,
-        }
+    def run(inputs):
+        return serving_outputs(model, model(inputs if len(names) > 1 else inputs["history"], training=False))
 
-    # The converter names the inputs after the arguments: one signature per input set.
-    if names == ["history"]:
-        return (lambda history: run(history)), specs
-    if names == ["history", "future"]:
-        return (lambda history, future: run(history, future)), specs
-    if names == ["history", "time"]:
-        return (lambda history, time: run(history, time)), specs
-    return (lambda history, future, time: run(history, future, time)), specs
+    return with_named_arguments(names, run), specs
 
 
 def tflite_models(model, lookback):
