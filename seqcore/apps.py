@@ -62,6 +62,18 @@ class App:
     sample_batch: str
     fallback: tuple = None
 
+    @classmethod
+    def in_package(cls, package, name, metric, metric_name, higher_is_better, fallback=None):
+        """The app whose package holds `cli.py` (its click group `cli`) and `app.py` (`sample_batch`).
+
+        Example:
+
+        >>> App.in_package("demo", "demo", **TEST_ACCURACY).cli
+        'demo.cli:cli'
+        """
+        return cls(name, f"{package}.cli:cli", metric, metric_name, higher_is_better,
+                   f"{package}.app:sample_batch", fallback)
+
     @property
     def package(self):
         """The top-level package holding the app (trusted when loading its model files)."""
@@ -96,6 +108,9 @@ class App:
             f"to hold {'.'.join(self.metric)}; received keys: {', '.join(metrics)}"
         )
 
+
+#: The compared figure of a classification app: test accuracy, higher is better.
+TEST_ACCURACY = {"metric": ("test", "accuracy"), "metric_name": "test accuracy", "higher_is_better": True}
 
 #: Apps registered in-process with `register` (plugins under test, notebooks).
 _REGISTERED = {}

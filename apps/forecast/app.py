@@ -11,11 +11,4 @@ def sample_batch(model, config, size):
     return sample_inputs(model, config["window"]["lookback"], count=size), False
 
 
-APP = App(
-    name="forecast",
-    cli="apps.forecast.cli:cli",
-    metric=("test", "model", "mae"),
-    metric_name="test MAE",
-    higher_is_better=False,
-    sample_batch="apps.forecast.app:sample_batch",
-)
+APP = App.in_package(__package__, "forecast", ("test", "model", "mae"), "test MAE", False)

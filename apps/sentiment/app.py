@@ -1,6 +1,6 @@
 """The sentiment app as the suite sees it (TensorFlow-free; found through the `seqcore.apps` entry point)."""
 
-from seqcore.apps import App
+from seqcore.apps import TEST_ACCURACY, App
 
 
 def sample_batch(model, config, size):
@@ -12,11 +12,4 @@ def sample_batch(model, config, size):
     return np.array((SAMPLE_TEXTS * size)[:size], dtype=object), True
 
 
-APP = App(
-    name="sentiment",
-    cli="apps.sentiment.cli:cli",
-    metric=("test", "accuracy"),
-    metric_name="test accuracy",
-    higher_is_better=True,
-    sample_batch="apps.sentiment.app:sample_batch",
-)
+APP = App.in_package(__package__, "sentiment", **TEST_ACCURACY)

@@ -1,6 +1,6 @@
 """The speech app as the suite sees it (TensorFlow-free; found through the `seqcore.apps` entry point)."""
 
-from seqcore.apps import App
+from seqcore.apps import TEST_ACCURACY, App
 
 
 def sample_batch(model, config, size):
@@ -11,11 +11,4 @@ def sample_batch(model, config, size):
     return sample_audio(pre.sample_rate, pre.clip_samples, count=size), True
 
 
-APP = App(
-    name="speech",
-    cli="apps.speech.cli:cli",
-    metric=("test", "accuracy"),
-    metric_name="test accuracy",
-    higher_is_better=True,
-    sample_batch="apps.speech.app:sample_batch",
-)
+APP = App.in_package(__package__, "speech", **TEST_ACCURACY)

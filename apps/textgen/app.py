@@ -16,12 +16,5 @@ def sample_batch(model, config, size):
     return ids.astype("int32"), False
 
 
-APP = App(
-    name="textgen",
-    cli="apps.textgen.cli:cli",
-    metric=("test", "nats_per_char"),
-    metric_name="nats/char",
-    higher_is_better=False,
-    sample_batch="apps.textgen.app:sample_batch",
-    fallback=("validation", "nats_per_char"),
-)
+APP = App.in_package(__package__, "textgen", ("test", "nats_per_char"), "nats/char", False,
+                     fallback=("validation", "nats_per_char"))
