@@ -67,33 +67,91 @@ def recurrent_outputs(
     return x, pooled
 
 
-def recurrent_config(backbone):
-    """The config keys every recurrent backbone shares: identity, dtype and the recurrent stack."""
-    return {
-        "name": backbone.name,
-        "trainable": backbone.trainable,
-        # A functional model does not keep the `dtype` it was given; its layers do.
-        "dtype": keras.dtype_policies.serialize(backbone.get_layer(f"{backbone.pooling}_pooling").dtype_policy),
-        "cell": backbone.cell,
-        "units": backbone.units,
-        "num_layers": backbone.num_layers,
-        "bidirectional": backbone.bidirectional,
-        "dropout": backbone.dropout,
-        "recurrent_dropout": backbone.recurrent_dropout,
-        "pooling": backbone.pooling,
-    }
+class Backbone(keras.Model):
+    """Base of the recurrent backbones: a functional model ending in the shared recurrent stack.
 
+    A subclass builds its front end (an embedding, masking, convolutions)
+    on its `keras.Input`, then calls `_build_recurrent` with the front end's
+    output: the recurrent layers and the pooling are built, checked and
+    configured here, once, for every backbone, and so are `get_config`'s
+    shared keys and `from_config`. A subclass's `get_config` adds only its
+    own constructor arguments to `super().get_config()`.
 
-def backbone_from_config(cls, config):
-    """Rebuilds a backbone from `get_config()`: its constructor arguments, dtype policy revived."""
-    config = dict(config)
-    if isinstance(config.get("dtype"), dict):
-        config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-    return cls(**config)
+    Example:
+
+    >>> class Plain(Backbone):
+    ...     def __init__(self, num_features, **kwargs):
+    ...         inputs = keras.Input((None, num_features))
+    ...         self._build_recurrent(inputs, inputs, **kwargs)
+    ...         self.num_features = num_features
+    ...     def get_config(self):
+    ...         return {**super().get_config(), "num_features": self.num_features}
+    >>> plain = Plain(3, cell="gru", units=4)
+    >>> Plain.from_config(plain.get_config()).output_width
+    4
+    """
+
+    def _build_recurrent(
+        self, inputs, x, cell="lstm", units=64, num_layers=None, bidirectional=False, dropout=0.0,
+        recurrent_dropout=0.0, pooling="last", dtype=None, **kwargs
+    ):
+        """Stacks the recurrent layers on `x`, builds the functional model and sets the shared config."""
+        if pooling not in POOLING_MODES:
+            raise ValueError(
+                f"Unknown pooling; expected one of {', '.join(POOLING_MODES)}; "
+                f"received: {pooling!r}"
+            )
+        if int(units) < 1:
+            raise ValueError(f"`units` must be positive; received: {units}")
+        if num_layers is None:
+            num_layers = len(cell) if isinstance(cell, (list, tuple)) else 1
+        cells = _as_cell_list(cell, int(num_layers))
+        sequence_output, pooled_output = recurrent_outputs(
+            x, cells, units, bidirectional, dropout, recurrent_dropout, pooling, dtype
+        )
+        # The next class after Backbone: keras.Model at first, Functional once Keras has put it there.
+        super(Backbone, self).__init__(
+            inputs=inputs,
+            outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
+            dtype=dtype,
+            **kwargs,
+        )
+        self.cell = cells if len(set(cells)) > 1 else cells[0]
+        self.units = int(units)
+        self.num_layers = int(num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.pooling = pooling
+        self.output_width = self.units * (2 if self.bidirectional else 1)
+
+    def get_config(self):
+        """The keys every backbone shares: identity, dtype and the recurrent stack."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            # A functional model does not keep the `dtype` it was given; its layers do.
+            "dtype": keras.dtype_policies.serialize(self.get_layer(f"{self.pooling}_pooling").dtype_policy),
+            "cell": self.cell,
+            "units": self.units,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "pooling": self.pooling,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds the backbone from `get_config()`: its constructor arguments, dtype policy revived."""
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="seqcore")
-class RecurrentBackbone(keras.Model):
+class RecurrentBackbone(Backbone):
     """A stack of recurrent layers over token ids or float features.
 
     Give `vocabulary_size` for token-id input (an embedding with id 0 as
@@ -157,17 +215,6 @@ class RecurrentBackbone(keras.Model):
                 f"features); received: vocabulary_size={vocabulary_size}, "
                 f"num_features={num_features}"
             )
-        if pooling not in POOLING_MODES:
-            raise ValueError(
-                f"Unknown pooling; expected one of {', '.join(POOLING_MODES)}; "
-                f"received: {pooling!r}"
-            )
-        if int(units) < 1:
-            raise ValueError(f"`units` must be positive; received: {units}")
-        if num_layers is None:
-            num_layers = len(cell) if isinstance(cell, (list, tuple)) else 1
-        cells = _as_cell_list(cell, int(num_layers))
-
         # === Layers ===
         if vocabulary_size is not None:
             inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
@@ -185,40 +232,22 @@ class RecurrentBackbone(keras.Model):
             if mask_value is not None:
                 x = keras.layers.Masking(mask_value, dtype=dtype, name="padding_mask")(x)
 
-        # === Functional Model ===
-        sequence_output, pooled_output = recurrent_outputs(
-            x, cells, units, bidirectional, dropout, recurrent_dropout, pooling, dtype
-        )
-        super().__init__(
-            inputs=inputs,
-            outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
-            dtype=dtype,
-            **kwargs,
+        # === Recurrent stack and functional model ===
+        self._build_recurrent(
+            inputs, x, cell, units, num_layers, bidirectional, dropout, recurrent_dropout, pooling, dtype, **kwargs
         )
 
         # === Config ===
-        self.cell = cells if len(set(cells)) > 1 else cells[0]
-        self.units = int(units)
-        self.num_layers = int(num_layers)
-        self.bidirectional = bool(bidirectional)
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
-        self.pooling = pooling
         self.vocabulary_size = vocabulary_size
         self.embedding_dim = embedding_dim
         self.num_features = num_features
         self.mask_value = mask_value
-        self.output_width = self.units * (2 if self.bidirectional else 1)
 
     def get_config(self):
         return {
-            **recurrent_config(self),
+            **super().get_config(),
             "vocabulary_size": self.vocabulary_size,
             "embedding_dim": self.embedding_dim,
             "num_features": self.num_features,
             "mask_value": self.mask_value,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return backbone_from_config(cls, config)

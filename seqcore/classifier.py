@@ -74,11 +74,3 @@ class SequenceClassifier(Task, keras.Model):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
-        if config.get("preprocessor") is not None:
-            config["preprocessor"] = keras.layers.deserialize(config["preprocessor"])
-        return cls(**config)

@@ -3,8 +3,7 @@
 import keras
 
 from seqcore.audio import SpecAugment
-from seqcore.backbone import _as_cell_list, backbone_from_config, recurrent_config, recurrent_outputs
-from seqcore.registry import POOLING_MODES
+from seqcore.backbone import Backbone
 
 CONV_KINDS = ("2d", "1d")
 
@@ -22,7 +21,7 @@ def _as_int_list(value, name):
 
 
 @keras.saving.register_keras_serializable(package="seqcore")
-class ConvRecurrentBackbone(keras.Model):
+class ConvRecurrentBackbone(Backbone):
     """Convolution blocks over feature frames, then a stack of recurrent layers.
 
     The usual keyword-spotting CRNN: each block is a convolution, batch
@@ -91,17 +90,7 @@ class ConvRecurrentBackbone(keras.Model):
             raise ValueError(
                 f"Unknown conv; expected one of {', '.join(CONV_KINDS)}; received: {conv!r}"
             )
-        if pooling not in POOLING_MODES:
-            raise ValueError(
-                f"Unknown pooling; expected one of {', '.join(POOLING_MODES)}; "
-                f"received: {pooling!r}"
-            )
-        if int(units) < 1:
-            raise ValueError(f"`units` must be positive; received: {units}")
         filters = _as_int_list(conv_filters, "conv_filters")
-        if num_layers is None:
-            num_layers = len(cell) if isinstance(cell, (list, tuple)) else 1
-        cells = _as_cell_list(cell, int(num_layers))
         num_features = int(num_features)
         if conv == "2d" and num_features < int(feature_pool) ** len(filters):
             raise ValueError(
@@ -140,14 +129,8 @@ class ConvRecurrentBackbone(keras.Model):
             x = pool(x)
         if filters and conv == "2d":
             x = keras.layers.Reshape((-1, width * filters[-1]), dtype=dtype, name="as_frames")(x)
-        sequence_output, pooled_output = recurrent_outputs(
-            x, cells, units, bidirectional, dropout, recurrent_dropout, pooling, dtype
-        )
-        super().__init__(
-            inputs=inputs,
-            outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
-            dtype=dtype,
-            **kwargs,
+        self._build_recurrent(
+            inputs, x, cell, units, num_layers, bidirectional, dropout, recurrent_dropout, pooling, dtype, **kwargs
         )
 
         # === Config ===
@@ -157,24 +140,16 @@ class ConvRecurrentBackbone(keras.Model):
         self.time_pool = int(time_pool)
         self.feature_pool = int(feature_pool)
         self.conv = conv
-        self.cell = cells if len(set(cells)) > 1 else cells[0]
-        self.units = int(units)
-        self.num_layers = int(num_layers)
-        self.bidirectional = bool(bidirectional)
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
-        self.pooling = pooling
         self.time_masks = int(time_masks)
         self.time_mask_max = int(time_mask_max)
         self.freq_masks = int(freq_masks)
         self.freq_mask_max = int(freq_mask_max)
         self.freq_warp = float(freq_warp)
         self.time_stretch = float(time_stretch)
-        self.output_width = self.units * (2 if self.bidirectional else 1)
 
     def get_config(self):
         return {
-            **recurrent_config(self),
+            **super().get_config(),
             "num_features": self.num_features,
             "conv_filters": self.conv_filters,
             "conv_kernel": self.conv_kernel,
@@ -188,7 +163,3 @@ class ConvRecurrentBackbone(keras.Model):
             "freq_warp": self.freq_warp,
             "time_stretch": self.time_stretch,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return backbone_from_config(cls, config)

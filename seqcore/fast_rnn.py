@@ -123,7 +123,7 @@ class _FastLoopMixin:
         else:
             # One matmul projects the inputs of every step.
             steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
-            projected = tf.matmul(tf.reshape(inputs, (-1, sequences.shape[-1])), cell.kernel)
+            projected = tf.matmul(tf.reshape(inputs, (-1, cell.kernel.shape[0])), cell.kernel)
             input_bias = self._input_bias()
             if input_bias is not None:
                 projected += input_bias

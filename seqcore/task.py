@@ -84,3 +84,12 @@ class Task:
         if self.preprocessor is not None:
             config["preprocessor"] = keras.layers.serialize(self.preprocessor)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds the task from `get_config()`, its backbone and preprocessor deserialized."""
+        config = dict(config)
+        for key in ("backbone", "preprocessor"):
+            if config.get(key) is not None:
+                config[key] = keras.layers.deserialize(config[key])
+        return cls(**config)
