@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import seqcore.crnn  # noqa: F401  (registers the class before `.keras` files load)
 from seqcore.classifier import SequenceClassifier
 from seqcore.crnn import ConvRecurrentBackbone
 from seqcore.saving import load_model
+from seqcore.testing import run_backbone_test
 
 FRAMES, FEATURES = 24, 12
 
@@ -24,17 +24,14 @@ def frames(batch=2, seed=0):
     ({"conv_filters": "4,4", "cell": ["lstm", "gru"], "pooling": "attention"}, FRAMES // 4, 8),
     ({"conv_filters": [4], "freq_warp": 0.1, "time_stretch": 0.2}, FRAMES // 2, 8),
 ])
-def test_shapes_gradients_and_config(kwargs, steps, width):
+def test_shapes_gradients_and_config(kwargs, steps, width, tmp_path):
     backbone = ConvRecurrentBackbone(num_features=FEATURES, units=8, **kwargs)
     out = backbone(frames())
     assert tuple(out["sequence_output"].shape) == (2, steps, width)
     assert tuple(out["pooled_output"].shape) == (2, width) == (2, backbone.output_width)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(backbone(frames(), training=True)["pooled_output"])
-    gradients = tape.gradient(loss, backbone.trainable_weights)
-    assert all(g is not None for g in gradients)
-    restored = ConvRecurrentBackbone.from_config(backbone.get_config())
-    assert restored.get_config() == backbone.get_config()
+    # Batching, gradients to every weight, config and `.keras` round trips: the shared battery.
+    example, other = frames(seed=1)
+    run_backbone_test(backbone, example, other, tmp_path, masked=False)
 
 
 def test_variable_frame_count():

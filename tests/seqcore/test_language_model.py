@@ -138,3 +138,12 @@ def test_round_trip_through_a_keras_file(tmp_path):
     assert isinstance(loaded, CausalLM) and loaded.learning_rate == model.learning_rate
     np.testing.assert_allclose(loaded.predict(PROMPTS, verbose=0), model.predict(PROMPTS, verbose=0), atol=1e-6)
     assert type(loaded.sampler) is type(model.sampler)
+
+
+def test_the_task_battery_fits_predicts_and_round_trips(tmp_path):
+    from seqcore.testing import run_task_test
+
+    model = make_model(["gru", "lstm"])
+    tokens = np.random.default_rng(0).integers(2, VOCABULARY, size=(4, 9)).astype("int32")
+    reloaded = run_task_test(model, tokens[:, :-1], tokens[:, 1:], tmp_path)
+    assert isinstance(reloaded, CausalLM)
