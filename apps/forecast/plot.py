@@ -4,12 +4,11 @@ Matplotlib is imported only here, only when a plot is asked for; it comes
 with the `plot` extra (`pip install -e ".[plot]"`).
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from seqcore.atomic import atomic_file
 from seqcore.errors import SeqcoreError
 
 
@@ -62,14 +61,9 @@ def plot_forecast(path, history, quantiles, levels, targets, times=None, truth=N
         axes[0, 0].set_title(title)
     figure.autofmt_xdate()
     figure.tight_layout()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(handle)
     try:
-        figure.savefig(temporary, dpi=100)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        with atomic_file(path) as temporary:
+            figure.savefig(temporary, dpi=100)
     finally:
         plt.close(figure)
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return path
