@@ -443,7 +443,7 @@ def load_run_model(run_dir):
     """Loads a finished run's best model."""
     from seqcore.saving import load_model
 
-    open_run(run_dir)
+    open_run(run_dir, task=TASK)
     return load_model(Path(run_dir) / "model.keras")
 
 
@@ -463,7 +463,7 @@ def evaluate(run_dir, data=None, split="test", text_column=None, label_column=No
         label_column: column of `data` holding the label (default: the run's).
         with_baseline: also report the baseline on the same texts.
     """
-    config = open_run(run_dir)
+    config = open_run(run_dir, task=TASK)
     model = load_run_model(run_dir)
     texts = None  # stays None for streamed TFRecord shards: no baseline for those
     if data is None:
