@@ -143,10 +143,10 @@ def export_saved_model(
     Returns:
         The path of the written version folder.
 
-    Example:
+    Usage (a sketch; it needs an exported model, so it is not run as a test)::
 
-    >>> # export_saved_model("exports/sentiment", serve, [tf.TensorSpec([None], tf.string, name="text")],
-    >>> #                    {"text": ["great"]}, {"probabilities": probs}, track=[model])
+        export_saved_model("exports/sentiment", serve, [tf.TensorSpec([None], tf.string, name="text")],
+                           {"text": ["great"]}, {"probabilities": probs}, track=[model])
     """
     base = Path(export_base)
     version = next_version(base) if version is None else int(version)

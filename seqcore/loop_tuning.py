@@ -14,11 +14,10 @@ the first run of a shape pays for the measurement.
 `seqcore` or `keras` (no measurement). Inference never changes: exports run
 the same graphs either way.
 
-Example:
+Usage (a sketch; it times real training steps, so it is not run as a test)::
 
->>> # choice = tune_training_loops(model, next(iter(train_data)))
->>> # choice["loop"], choice["ms_per_step"]
->>> # ('seqcore', {'seqcore': 41.8, 'keras': 55.2})
+    choice = tune_training_loops(model, next(iter(train_data)))
+    choice["loop"], choice["ms_per_step"]  # e.g. ('seqcore', {'seqcore': 41.8, 'keras': 55.2})
 """
 
 import json

@@ -21,9 +21,8 @@ REQUIRED_FILES = ("model.keras", "config.json")
 def cache_root():
     """Where seqcore caches what it built or measured: `$SEQCORE_CACHE`, else `~/.cache/seqcore`.
 
-    Example:
-
-    >>> # cache_root() / "training_loops.json"  ->  ~/.cache/seqcore/training_loops.json
+    For example, `cache_root() / "training_loops.json"` is
+    `~/.cache/seqcore/training_loops.json` unless `SEQCORE_CACHE` is set.
     """
     return Path(os.environ.get("SEQCORE_CACHE") or Path.home() / ".cache" / "seqcore")
 

@@ -32,10 +32,10 @@ def run_backbone_test(backbone, sequence, other, tmp_path=None, atol=1e-5, maske
             pooled over time) `other` has the length of `sequence`, and the
             check is that batching leaves each example's output unchanged.
 
-    Example:
+    Usage, in a test (`tmp_path` is pytest's)::
 
-    >>> # run_backbone_test(RecurrentBackbone(cell="gru", units=4, num_features=3),
-    >>> #                   np.ones((3, 3), "float32"), np.ones((6, 3), "float32"))
+        run_backbone_test(RecurrentBackbone(cell="gru", units=4, num_features=3),
+                          np.ones((3, 3), "float32"), np.ones((6, 3), "float32"))
     """
     alone = backbone(sequence[None])
     width = backbone.output_width
@@ -84,9 +84,9 @@ def run_backbone_test(backbone, sequence, other, tmp_path=None, atol=1e-5, maske
 def run_task_test(task, raw_inputs, targets, tmp_path, atol=1e-5):
     """Fits a task for one step, predicts on raw inputs, and round-trips it through `.keras`.
 
-    Example:
+    Usage, in a test (`tmp_path` is pytest's)::
 
-    >>> # run_task_test(classifier, np.array(["good", "bad"]), np.array([1, 0]), tmp_path)
+        run_task_test(classifier, np.array(["good", "bad"]), np.array([1, 0]), tmp_path)
     """
     task.compile()
     history = task.fit(raw_inputs, targets, batch_size=len(targets), epochs=1, verbose=0)

@@ -225,9 +225,9 @@ def interpreter(model):
 def run(model, inputs, signature="serving_default"):
     """Runs a TFLite model (bytes, a path or an interpreter) on named NumPy inputs; returns its named outputs.
 
-    Example:
+    Usage (a sketch; it needs an exported model, so it is not run as a test)::
 
-    >>> # run("exports/sentiment/1/tflite/model.tflite", {"token_ids": ids, "ngrams": tfidf})["probabilities"]
+        run("exports/sentiment/1/tflite/model.tflite", {"token_ids": ids, "ngrams": tfidf})["probabilities"]
     """
     loaded = model if isinstance(model, tf.lite.Interpreter) else interpreter(model)
     runner = loaded.get_signature_runner(signature)

@@ -158,9 +158,9 @@ def run_training(
     Raises:
         SeqcoreError: when the loss becomes NaN or infinite.
 
-    Example:
+    Usage (a sketch; it trains a model, so it is not run as a test)::
 
-    >>> # model = run_training(RunDir("runs/x"), config, build, train, val, epochs=3)
+        model = run_training(RunDir("runs/x"), config, build, train, val, epochs=3)
     """
     from seqcore.distribute import prepare_model, resolve_strategy
 

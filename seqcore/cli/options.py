@@ -121,9 +121,9 @@ def refuse_options_with_resume(ctx, resume, allowed=("out", "resume", "strategy"
     `--strategy` says where to run, not what to train, so a cluster job is
     restarted with its own command plus `--resume`.
 
-    Example:
+    Usage, inside a `train` command::
 
-    >>> # in a train command: refuse_options_with_resume(click.get_current_context(), resume)
+        refuse_options_with_resume(click.get_current_context(), resume)
     """
     if not resume:
         return
