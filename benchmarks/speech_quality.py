@@ -72,7 +72,9 @@ def main():
     import keras
     import tensorflow as tf
 
-    from apps.speech import commands, data
+    from apps.speech import commands
+    from apps.speech.clips import load_source
+    from apps.speech.labels import DIGIT_WORDS
     from apps.speech.synth import installed_engines
 
     fsdd = Path(args.fsdd)
@@ -80,7 +82,7 @@ def main():
         sys.exit(f"Error: FSDD not found at {fsdd}; expected ../shared/data/fsdd/recordings")
     work = Path(args.work or tempfile.mkdtemp(prefix="speech-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    clips = data.load_source(str(fsdd))
+    clips = load_source(str(fsdd))
     speakers = args.speakers.split(",") if args.speakers else sorted(set(clips.speakers))
     report = {
         "benchmark": "speech_quality",
@@ -126,7 +128,7 @@ def main():
         from apps.speech.synth import BUILTIN_VARIANTS, synthesize
 
         started = time.time()
-        folder = synthesize(data.DIGIT_WORDS, work / "synthetic-digits", overwrite=True,
+        folder = synthesize(DIGIT_WORDS, work / "synthetic-digits", overwrite=True,
                             max_variants=BUILTIN_VARIANTS)
         synth_seconds = round(time.time() - started, 1)
         manifest = json.loads((folder / "synth.json").read_text())

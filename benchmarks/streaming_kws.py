@@ -131,7 +131,7 @@ def merged_clips(fsdd, unknown_words=None):
     """
     import dataclasses
 
-    from apps.speech.data import load_folder, load_source
+    from apps.speech.clips import load_folder, load_source
     from apps.speech.synth import builtin_keywords
 
     clips = load_source(fsdd)
@@ -160,7 +160,8 @@ def merged_clips(fsdd, unknown_words=None):
 
 def speaker_clips(fsdd, speaker, rate):
     """`[(digit label, waveform at rate)]` of one FSDD speaker."""
-    from apps.speech.data import FSDD_PATTERN, decode_wav, pattern_regex, wav_files
+    from apps.speech.audio_files import decode_wav, wav_files
+    from apps.speech.clips import FSDD_PATTERN, pattern_regex
     from seqcore.audio import resample
 
     regex = pattern_regex(FSDD_PATTERN)
@@ -175,7 +176,7 @@ def speaker_clips(fsdd, speaker, rate):
 
 def tts_sentences(rate, folder, limit=None, sentences=SENTENCES):
     """A third of the sentence x voice grid of the installed espeak-ng / flite voices (waveforms at `rate`)."""
-    from apps.speech.data import decode_wav
+    from apps.speech.audio_files import decode_wav
     from seqcore.audio import resample
 
     for sentence in sentences:
@@ -206,7 +207,7 @@ def tts_sentences(rate, folder, limit=None, sentences=SENTENCES):
 
 def noise_bed(samples, rate, rng):
     """Continuous background noise whose colour and level drift every few seconds."""
-    from apps.speech.data import generated_noise
+    from apps.speech.noise import generated_noise
 
     piece = 4 * rate
     beds = []

@@ -124,7 +124,7 @@ def sentiment(run_dir, tflite):
 
 def speech(run_dir, tflite):
     from apps.speech import commands
-    from apps.speech import data as speech_data
+    from apps.speech.audio_splits import load_splits
     from seqcore.tflite import interpreter
 
     model = commands.load_run_model(run_dir)
@@ -132,8 +132,8 @@ def speech(run_dir, tflite):
     pre, data = model.preprocessor, config["data"]
     options = {key: data[key] for key in ("split_by", "test_speakers", "validation_speakers", "keywords",
                                           "unknown", "silence", "pattern") if key in data}
-    splits = speech_data.load_splits(data["source"], sample_rate=pre.sample_rate,
-                                     clip_seconds=pre.clip_samples / pre.sample_rate, **options)
+    splits = load_splits(data["source"], sample_rate=pre.sample_rate,
+                         clip_seconds=pre.clip_samples / pre.sample_rate, **options)
     audio = np.asarray(splits.test_audio, "float32")
     labels = np.array([model.class_names.index(splits.class_names[i]) for i in splits.test_labels])
     keras_p = model.predict(audio, batch_size=256, verbose=0)

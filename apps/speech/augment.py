@@ -12,7 +12,7 @@ active only while training.
 import numpy as np
 import tensorflow as tf
 
-from apps.speech.data import generated_noise
+from apps.speech.noise import generated_noise
 
 
 def noise_bank(clip_samples, count=64, seed=0, background=None):

@@ -6,11 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.speech import data as speech_data
+from apps.speech.audio_files import gather_audio_paths, read_wav
+from apps.speech.audio_splits import fit_clips, load_splits as load_audio_splits
+from apps.speech.clips import DEFAULT_SOURCE, FSDD_PATTERN, load_source
+from apps.speech.labels import map_labels
 from apps.speech.settings import TRAINING
+from apps.speech.sources import InMemory, classification_report, load_splits, open_source
+from apps.speech.synthetic_voices import with_synthetic_voices
 from seqcore.errors import SeqcoreError
 from seqcore.registry import preset_kwargs
-from apps.speech.sources import InMemory, classification_report, load_splits, open_source
 from seqcore.train_flow import TrainingData
 
 TASK = "speech"
@@ -26,7 +30,7 @@ DEFAULT_RECURRENT = {"units": 128, "bidirectional": True}
 def resolve_config(
     *,
     data=None,
-    pattern=speech_data.FSDD_PATTERN,
+    pattern=FSDD_PATTERN,
     split_by=None,
     test_speakers=None,
     validation_speakers=None,
@@ -67,7 +71,7 @@ def resolve_config(
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
     `sample_rate=None` means the source's own rate, and `synthetic="auto"`
-    adds text-to-speech voices where `speech_data.synthetic_voices_apply`
+    adds text-to-speech voices where `apps.speech.synthetic_voices.synthetic_voices_apply`
     says they fit the data; `train` writes the resolved values into the
     run's configuration.
 
@@ -84,7 +88,7 @@ def resolve_config(
     if synthetic != "auto" and synthetic not in (True, False):
         raise SeqcoreError(f"unknown synthetic setting {synthetic!r}; expected auto, True or False")
     synthetic = synthetic if synthetic == "auto" else bool(synthetic)
-    builtin = (data or speech_data.DEFAULT_SOURCE) == speech_data.DEFAULT_SOURCE
+    builtin = (data or DEFAULT_SOURCE) == DEFAULT_SOURCE
     streamed = is_tfrecord_source(data)
     synthesized = not builtin and not streamed and (Path(data) / "synth.json").is_file()
     if synthetic == "auto" and (builtin or synthesized or streamed):
@@ -118,7 +122,7 @@ def resolve_config(
     return {
         "task": TASK,
         "data": {
-            "source": data or speech_data.DEFAULT_SOURCE,
+            "source": data or DEFAULT_SOURCE,
             "pattern": pattern,
             "split_by": split_by,
             "test_speakers": list(test_speakers) if test_speakers else None,
@@ -221,7 +225,7 @@ class ClipTraining(TrainingData):
     def __init__(self, config, distribution, clips=None, verbose="auto"):
         self.clips = open_source(config, distribution.workers, clips=clips)
         if isinstance(self.clips, InMemory):  # shards hold what `prepare` wrote
-            splits, synthetic = _with_synthetic_voices(self.clips.splits, config["data"].get("synthetic", False),
+            splits, synthetic = with_synthetic_voices(self.clips.splits, config["data"].get("synthetic", False),
                                                        verbose)
             self.clips = InMemory(splits)
             config = {**config, "data": {**config["data"], "synthetic": synthetic}}
@@ -257,65 +261,11 @@ class ClipTraining(TrainingData):
         return {split: self.clips.report(model, split) for split in ("test", "validation")}
 
 
-def _with_synthetic_voices(splits, synthetic, verbose):
-    """The splits with text-to-speech voices in training where `synthetic` (or "auto") asks.
-
-    "auto" adds them where `speech_data.synthetic_voices_apply` says they
-    fit, and carries on without them, saying why, where they do not or the
-    engines fail; an explicit True fails loudly instead.
-
-    Returns:
-        `(splits, synthetic)`, with `synthetic` settled to True or False.
-    """
-    say = (lambda line: print(line, flush=True)) if verbose else (lambda line: None)
-    if synthetic == "auto":
-        reason = speech_data.synthetic_voices_apply(splits.class_names, explain=True)
-        if reason:
-            say(f"No text-to-speech voices added: {reason}")
-            return splits, False
-    elif not synthetic:
-        return splits, False
-    say("Adding every installed text-to-speech voice saying each class's word to the training "
-        "split (synthesized on first use; --no-synthetic-voices: recordings only)")
-    try:
-        return speech_data.add_synthetic_voices(splits), True
-    except SeqcoreError as error:
-        if synthetic is True:
-            raise
-        say(f"No text-to-speech voices added: {error}")
-        return splits, False
-
-
 def load_run_model(run_dir):
     """Loads a finished speech run's best model (another task's run is refused)."""
     from seqcore.saving import load_run
 
     return load_run(run_dir, TASK)[0]
-
-
-def map_labels(clips, class_names):
-    """Maps a source's labels onto a model's classes, or refuses an unknown label.
-
-    Digits map to the digit words (`7` -> `seven`) when the model knows the
-    words and not the digits; any other label maps to `_unknown_` when the
-    model has that class.
-    """
-    known = set(class_names)
-    digit_words = not known & set("0123456789") and set(speech_data.DIGIT_WORDS) & known
-    mapped = []
-    for label in clips.labels:
-        if label not in known and digit_words and label.isdigit() and int(label) < 10:
-            label = speech_data.DIGIT_WORDS[int(label)]
-        if label not in known:
-            if speech_data.UNKNOWN not in known:
-                raise SeqcoreError(
-                    f"label {label!r} of {clips.description} is not a class of the model; "
-                    f"expected one of: {', '.join(class_names)}"
-                )
-            label = speech_data.UNKNOWN
-        mapped.append(label)
-    clips.labels = mapped
-    return clips
 
 
 def evaluate(run_dir, data=None, split=None):
@@ -343,12 +293,12 @@ def evaluate(run_dir, data=None, split=None):
                                f"differ from the model's; expected: {', '.join(names)}")
         return clips.report(model, split)
     split = split or "all"
-    clips = map_labels(speech_data.load_source(data, config["data"]["pattern"]), names)
+    clips = map_labels(load_source(data, config["data"]["pattern"]), names)
     if split == "all":
-        audio = speech_data.prepare(clips, rate, clip_samples)
+        audio = fit_clips(clips, rate, clip_samples)
         labels = np.array([names.index(label) for label in clips.labels], dtype=np.int32)
     else:
-        splits = speech_data.load_splits(
+        splits = load_audio_splits(
             clips=clips, sample_rate=rate, clip_seconds=clip_samples / rate,
             pattern=config["data"]["pattern"])
         audio = getattr(splits, f"{split}_audio")
@@ -370,7 +320,7 @@ def predict(model_path, inputs, allow_resample=True):
     model_path = Path(model_path)
     if not model_path.exists():
         raise SeqcoreError(f"model not found: {model_path}; expected a run or export directory")
-    paths = speech_data.gather_audio_paths(inputs)
+    paths = gather_audio_paths(inputs)
     from seqcore.export import is_export
 
     if is_export(model_path):
@@ -402,7 +352,7 @@ def predict(model_path, inputs, allow_resample=True):
 def _read_clips(paths, sample_rate, clip_samples, allow_resample):
     from seqcore.audio import fit_length
 
-    return np.stack([fit_length(speech_data.read_wav(p, sample_rate, allow_resample), clip_samples)
+    return np.stack([fit_length(read_wav(p, sample_rate, allow_resample), clip_samples)
                      for p in paths])
 
 

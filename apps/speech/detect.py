@@ -143,7 +143,7 @@ class StreamRunner:
 
 def wav_hops(path, sample_rate, hop_samples):
     """A WAV file at the model's rate (resampled), in hops; a last partial hop is zero-padded."""
-    from apps.speech.data import read_wav
+    from apps.speech.audio_files import read_wav
 
     audio = read_wav(path, sample_rate)
     padded = np.pad(audio, (0, -len(audio) % hop_samples))
@@ -180,7 +180,7 @@ def detect(model_path, audio, hop_ms=None, stdin=None, **settings):
         settings: `KeywordDetector` settings.
     """
     if str(audio) != "-":
-        from apps.speech.data import decode_wav
+        from apps.speech.audio_files import decode_wav
 
         decode_wav(audio)  # an unreadable file fails before the model loads
     runner = StreamRunner(model_path, hop_ms)

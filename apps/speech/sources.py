@@ -33,10 +33,10 @@ def open_source(config, workers=1, clips=None, task="speech"):
 
 def load_splits(config, source=None, clips=None):
     """The run's splits, rebuilt the same way every time from its configuration."""
-    from apps.speech import data as speech_data
+    from apps.speech.audio_splits import load_splits as load_audio_splits
 
     data = config["data"]
-    return speech_data.load_splits(
+    return load_audio_splits(
         source or data["source"],
         sample_rate=config["features"]["sample_rate"],
         clip_seconds=config["features"]["clip_seconds"],
@@ -72,7 +72,7 @@ def _augmented(dataset, clip_samples, sample_rate, seed, augment):
 
 
 class InMemory:
-    """The splits of a source loaded into memory (`apps.speech.data.AudioSplits`).
+    """The splits of a source loaded into memory (`apps.speech.audio_splits.AudioSplits`).
 
     Args:
         splits: the `AudioSplits`.

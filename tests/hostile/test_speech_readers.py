@@ -11,7 +11,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from apps.speech.data import decode_wav, load_folder, load_splits, read_wav
+from apps.speech.audio_files import decode_wav, read_wav
+from apps.speech.audio_splits import load_splits
+from apps.speech.clips import load_folder
 from seqcore.wav import write_wav
 from tests.hostile.helpers import HOSTILE, clean_error, fresh_dir, require_intact
 

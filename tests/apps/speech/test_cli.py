@@ -18,8 +18,10 @@ from tests.export_parity import serve_with_tensorflow_alone
 
 import apps.speech.preprocessing  # noqa: F401  (registers the speech layers for .keras loading)
 import seqcore.crnn  # noqa: F401
-from apps.speech import commands, data
+from apps.speech import commands
+from apps.speech.audio_files import decode_wav, read_wav
 from apps.speech.cli import cli
+from apps.speech.clips import load_folder
 from seqcore.audio import fit_length
 from seqcore.errors import SeqcoreError
 
@@ -184,7 +186,7 @@ def test_predict_files_and_folders(run_dir, fsdd_subset, tmp_path):
 
 
 def test_predict_resamples_and_mixes_down(run_dir, fsdd_subset, tmp_path):
-    waveform, _ = data.decode_wav(fsdd_subset / "1_nicolas_2.wav")
+    waveform, _ = decode_wav(fsdd_subset / "1_nicolas_2.wav")
     from seqcore.audio import resample
 
     stereo = np.stack([resample(waveform, 8000, 16000)] * 2, axis=1)
@@ -203,7 +205,7 @@ def test_export_matches_the_keras_model_on_raw_audio(exported, run_dir, fsdd_sub
     version, result = exported
     assert result.output.splitlines()[0] == f"exported to {version}"
     model = commands.load_run_model(run_dir)
-    clips = [data.read_wav(fsdd_subset / f"{d}_{s}_3.wav") for d, s in ((0, "george"), (2, "yweweler"))]
+    clips = [read_wav(fsdd_subset / f"{d}_{s}_3.wav") for d, s in ((0, "george"), (2, "yweweler"))]
     audio = np.stack([fit_length(c, 8000) for c in clips])
     loaded = tf.saved_model.load(str(version))
     served = loaded.signatures["serving_default"](audio=tf.constant(audio))
@@ -233,7 +235,7 @@ def test_features_inside_an_export_equal_python_features(run_dir, fsdd_subset, t
     archive.add_endpoint("features", lambda audio: {"features": pre(audio)},
                          input_signature=[tf.TensorSpec([None, None], tf.float32, name="audio")])
     archive.write_out(str(tmp_path / "features"), verbose=False)
-    clip = data.read_wav(fsdd_subset / "1_jackson_2.wav")
+    clip = read_wav(fsdd_subset / "1_jackson_2.wav")
     served = tf.saved_model.load(str(tmp_path / "features")).signatures["features"](
         audio=tf.constant(clip[None]))["features"].numpy()[0]
     clip = fit_length(clip, pre.clip_samples)
@@ -256,7 +258,7 @@ def test_export_runs_with_tensorflow_alone_and_equals_the_keras_model(exported, 
     """Raw audio in, the trained Keras model's probabilities out, in a process that cannot import seqcore."""
     version, _ = exported
     model = commands.load_run_model(run_dir)
-    clips = [data.read_wav(fsdd_subset / f"{d}_{s}_2.wav") for d, s in ((0, "lucas"), (1, "george"), (2, "jackson"))]
+    clips = [read_wav(fsdd_subset / f"{d}_{s}_2.wav") for d, s in ((0, "lucas"), (1, "george"), (2, "jackson"))]
     audio = np.stack([fit_length(c, 8000) for c in clips])
     short = fit_length(clips[1], 5000)[None]  # unpadded: centred inside the export as in Python
     served, unpadded, metadata = serve_with_tensorflow_alone(
@@ -344,12 +346,12 @@ def test_synth_writes_decodable_clips(tmp_path):
     files = list(out.rglob("*.wav"))
     assert len(files) == manifest["clips"]
     for file in files:
-        waveform, rate = data.decode_wav(file)
+        waveform, rate = decode_wav(file)
         assert rate == 16000 and waveform.shape == (16000,)
         assert 0.1 < np.abs(waveform).max() <= 1.0
         assert "_nohash_" in file.name
     # Speakers are voices: a speaker split keeps every variant of a voice together.
-    clips = data.load_folder(out)
+    clips = load_folder(out)
     assert all(s.count("-") >= 1 for s in clips.speakers)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     fails(invoke("synth", out, "--words", "yes"), "already exists")

@@ -5,7 +5,12 @@ import re
 import numpy as np
 import pytest
 
-from apps.speech import commands, data
+from apps.speech import commands
+from apps.speech.audio_files import decode_wav, read_wav
+from apps.speech.audio_splits import load_splits
+from apps.speech.clips import load_folder, load_source, load_tfds, pattern_regex
+from apps.speech.labels import SILENCE, UNKNOWN
+from apps.speech.synthetic_voices import add_synthetic_voices, synthetic_voices_apply
 from seqcore.errors import SeqcoreError
 from seqcore.wav import write_wav
 from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm, write_voices
@@ -15,7 +20,7 @@ from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm, write_vo
 
 def test_decode_mono_16_bit(tmp_path):
     path = write_pcm(tmp_path / "a.wav", tone(0.25, 8000), 8000)
-    waveform, rate = data.decode_wav(path)
+    waveform, rate = decode_wav(path)
     assert rate == 8000 and waveform.shape == (2000,) and waveform.dtype == np.float32
     np.testing.assert_allclose(waveform, tone(0.25, 8000), atol=1e-4)
 
@@ -23,17 +28,17 @@ def test_decode_mono_16_bit(tmp_path):
 def test_stereo_is_mixed_down(tmp_path):
     left, right = tone(0.1, 8000), np.zeros(800)
     path = write_pcm(tmp_path / "s.wav", np.stack([left, right], axis=1), 8000, channels=2)
-    waveform, _ = data.decode_wav(path)
+    waveform, _ = decode_wav(path)
     np.testing.assert_allclose(waveform, left / 2, atol=1e-4)
 
 
 def test_other_rates_are_resampled_or_refused(tmp_path):
     path = write_pcm(tmp_path / "r.wav", tone(0.5, 22050), 22050)
-    waveform = data.read_wav(path, sample_rate=16000)
+    waveform = read_wav(path, sample_rate=16000)
     assert waveform.shape == (8000,)
     np.testing.assert_allclose(waveform[300:-300], tone(0.5, 16000)[300:-300], atol=2e-3)
     with pytest.raises(SeqcoreError, match="sampled at 22050 Hz; expected 16000 Hz"):
-        data.read_wav(path, sample_rate=16000, allow_resample=False)
+        read_wav(path, sample_rate=16000, allow_resample=False)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -51,13 +56,13 @@ def test_bad_wav_files(tmp_path, content, message):
     else:
         path.write_bytes(content)
     with pytest.raises(SeqcoreError, match=re.escape(message)) as error:
-        data.decode_wav(path)
+        decode_wav(path)
     assert str(path) in str(error.value) and "\n" not in str(error.value)
 
 
 def test_write_wav_round_trip(tmp_path):
     write_wav(tmp_path / "w.wav", tone(0.2, 16000), 16000)
-    waveform, rate = data.decode_wav(tmp_path / "w.wav")
+    waveform, rate = decode_wav(tmp_path / "w.wav")
     assert rate == 16000
     np.testing.assert_allclose(waveform, tone(0.2, 16000), atol=1e-4)
 
@@ -65,7 +70,7 @@ def test_write_wav_round_trip(tmp_path):
 # Folder layouts ---------------------------------------------------------------------------------
 
 def test_fsdd_layout(fsdd_subset):
-    clips = data.load_folder(fsdd_subset)
+    clips = load_folder(fsdd_subset)
     assert len(clips.labels) == 60 and set(clips.labels) == {"0", "1", "2"}
     assert set(clips.speakers) == set(SPEAKERS) and set(clips.rates) == {8000}
     assert clips.splits is None
@@ -87,10 +92,10 @@ def test_speech_commands_layout_with_lists(tmp_path):
     write_pcm(root / "_background_noise_" / "white.wav", np.random.default_rng(0).normal(0, .1, 4000), 16000)
     (root / "validation_list.txt").write_text("yes/ann_nohash_0.wav\nno/ann_nohash_0.wav\n")
     (root / "testing_list.txt").write_text("yes/bob_nohash_1.wav\nno/bob_nohash_1.wav\n")
-    clips = data.load_folder(root)
+    clips = load_folder(root)
     assert sorted(set(clips.labels)) == ["no", "yes"] and len(clips.labels) == 16
     assert set(clips.speakers) == {"ann", "bob", "cy", "dee"}
-    splits = data.load_splits(str(root))
+    splits = load_splits(str(root))
     assert splits.split_by == "predefined"
     assert (len(splits.train_labels), len(splits.validation_labels), len(splits.test_labels)) == (12, 2, 2)
 
@@ -99,19 +104,19 @@ def test_pattern_option(tmp_path):
     for label in ("on", "off"):
         for n in range(2):
             write_pcm(tmp_path / f"spk{n}-{label}.wav", tone(0.2, 8000), 8000)
-    clips = data.load_folder(tmp_path, pattern="{speaker}-{label}.wav")
+    clips = load_folder(tmp_path, pattern="{speaker}-{label}.wav")
     assert sorted(clips.labels) == ["off", "off", "on", "on"]
     with pytest.raises(SeqcoreError, match="does not match the pattern"):
-        data.load_folder(tmp_path)
+        load_folder(tmp_path)
     with pytest.raises(SeqcoreError, match="bad file-name pattern"):
-        data.pattern_regex("{speaker}.wav")
+        pattern_regex("{speaker}.wav")
 
 
 def test_folder_with_no_audio(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "empty").mkdir()
     with pytest.raises(SeqcoreError, match="has no audio"):
-        data.load_source(str(tmp_path))
+        load_source(str(tmp_path))
 
 
 def test_label_with_one_file(tmp_path):
@@ -119,18 +124,18 @@ def test_label_with_one_file(tmp_path):
     (root / "up").mkdir()
     write_pcm(root / "up" / "ann_nohash_0.wav", tone(0.2, 16000), 16000)
     with pytest.raises(SeqcoreError, match="label 'up' .* has only 1 clip .*up/ann_nohash_0.wav"):
-        data.load_splits(str(root))
+        load_splits(str(root))
 
 
 def test_missing_source(tmp_path):
     with pytest.raises(SeqcoreError, match="data folder not found"):
-        data.load_source(str(tmp_path / "nope"))
+        load_source(str(tmp_path / "nope"))
 
 
 # Splits -----------------------------------------------------------------------------------------
 
 def test_speaker_split_is_disjoint(fsdd_subset):
-    splits = data.load_splits(str(fsdd_subset))
+    splits = load_splits(str(fsdd_subset))
     assert splits.split_by == "speaker" and splits.sample_rate == 8000
     groups = [set(splits.speakers[name]) for name in ("train", "validation", "test")]
     assert all(groups) and set().union(*groups) == set(SPEAKERS)
@@ -141,18 +146,18 @@ def test_speaker_split_is_disjoint(fsdd_subset):
 
 
 def test_named_test_speaker(fsdd_subset):
-    clips = data.load_folder(fsdd_subset)
-    splits = data.load_splits(clips=clips, test_speakers=["lucas"])
+    clips = load_folder(fsdd_subset)
+    splits = load_splits(clips=clips, test_speakers=["lucas"])
     assert splits.speakers["test"] == ["lucas"] and len(splits.test_labels) == 12
     assert "lucas" not in splits.speakers["train"] + splits.speakers["validation"]
     with pytest.raises(SeqcoreError, match="unknown speaker 'zed'"):
-        data.load_splits(clips=clips, test_speakers=["zed"])
+        load_splits(clips=clips, test_speakers=["zed"])
 
 
 def test_split_is_deterministic_and_resamples(fsdd_subset):
-    clips = data.load_folder(fsdd_subset)
-    a = data.load_splits(clips=clips, sample_rate=16000, clip_seconds=0.5)
-    b = data.load_splits(clips=clips, sample_rate=16000, clip_seconds=0.5)
+    clips = load_folder(fsdd_subset)
+    a = load_splits(clips=clips, sample_rate=16000, clip_seconds=0.5)
+    b = load_splits(clips=clips, sample_rate=16000, clip_seconds=0.5)
     assert a.train_audio.shape[1] == 8000 and a.sample_rate == 16000
     np.testing.assert_array_equal(a.test_audio, b.test_audio)
 
@@ -161,26 +166,26 @@ def test_random_split_without_speakers(tmp_path):
     for label in ("a", "b"):
         for n in range(10):
             write_pcm(tmp_path / f"{label}_{n}.wav", tone(0.1, 8000, 200 + n), 8000)
-    clips = data.load_folder(tmp_path, pattern="{label}_{index}.wav")
-    splits = data.load_splits(clips=clips)
+    clips = load_folder(tmp_path, pattern="{label}_{index}.wav")
+    splits = load_splits(clips=clips)
     assert splits.split_by == "random"
     assert len(splits.test_labels) == 2 and sorted(splits.test_labels) == [0, 1]
     with pytest.raises(SeqcoreError, match="speakers of .* are unknown"):
-        data.load_splits(clips=clips, split_by="speaker")
+        load_splits(clips=clips, split_by="speaker")
 
 
 def test_silence_and_unknown_classes(fsdd_subset):
-    clips = data.load_folder(fsdd_subset)
-    splits = data.load_splits(clips=clips, keywords=["1", "2"], unknown=True, silence=True)
+    clips = load_folder(fsdd_subset)
+    splits = load_splits(clips=clips, keywords=["1", "2"], unknown=True, silence=True)
     assert splits.class_names == ["_silence_", "_unknown_", "1", "2"]
     counts = np.bincount(splits.train_labels, minlength=4)
     assert counts[1] <= counts[2] and counts[0] > 0
     silence = splits.train_audio[splits.train_labels == 0]
     assert np.abs(silence).max() <= 0.1 + 1e-6
-    dropped = data.load_splits(clips=clips, keywords=["1", "2"])
+    dropped = load_splits(clips=clips, keywords=["1", "2"])
     assert dropped.class_names == ["1", "2"]
     with pytest.raises(SeqcoreError, match="keyword '7' is not a label"):
-        data.load_splits(clips=clips, keywords=["7"])
+        load_splits(clips=clips, keywords=["7"])
 
 
 # TFDS -------------------------------------------------------------------------------------------
@@ -189,7 +194,7 @@ def test_silence_and_unknown_classes(fsdd_subset):
 def test_tfds_sources_with_mock_data(name):
     tfds = pytest.importorskip("tensorflow_datasets")
     with tfds.testing.mock_data(num_examples=12):
-        clips = data.load_tfds(name)
+        clips = load_tfds(name)
     assert len(clips.labels) >= 12
     assert all(w.dtype == np.float32 and np.abs(w).max() <= 1.0 for w in clips.waveforms)
     rate = {"spoken_digit": 8000, "speech_commands": 16000}[name]
@@ -204,8 +209,8 @@ def test_synthetic_voices_join_the_training_split_only(fsdd_subset, tmp_path, mo
         return write_voices(tmp_path / "voices", words)
 
     monkeypatch.setattr("apps.speech.synth.builtin_keywords", fake_builtin_keywords)
-    real = data.load_splits(str(fsdd_subset))
-    mixed = data.add_synthetic_voices(real)
+    real = load_splits(str(fsdd_subset))
+    mixed = add_synthetic_voices(real)
     assert asked == [["one", "two", "zero"]]  # digits 0-2, spoken as words
     added = len(mixed.train_labels) - len(real.train_labels)
     assert added == 6 and mixed.train_audio.shape == (len(mixed.train_labels), 8000)
@@ -237,12 +242,12 @@ def test_synthetic_voices_by_default_only_where_they_fit(tmp_path, monkeypatch):
         commands.resolve_config(data="recordings", synthetic="yes")
     # Settled by `train` once the labels are known: words and digits, where an engine is installed.
     monkeypatch.setattr("apps.speech.synth.installed_engines", lambda: ["espeak-ng"])
-    assert data.synthetic_voices_apply(["0", "1", "two"])
-    assert data.synthetic_voices_apply(["yes", "don't", data.UNKNOWN, data.SILENCE])
-    assert not data.synthetic_voices_apply(["cmd_1", "cmd_2"])
-    assert not data.synthetic_voices_apply(["10", "11"]) and not data.synthetic_voices_apply(["'tis"])
-    assert data.synthetic_voices_apply([data.UNKNOWN, data.SILENCE], explain=True) == "no class is a spoken word"
-    assert data.synthetic_voices_apply(["yes", "dog-bark"], explain=True) == "label 'dog-bark' is not a word or a digit"
-    assert data.synthetic_voices_apply(["yes", "no"], explain=True) == ""
+    assert synthetic_voices_apply(["0", "1", "two"])
+    assert synthetic_voices_apply(["yes", "don't", UNKNOWN, SILENCE])
+    assert not synthetic_voices_apply(["cmd_1", "cmd_2"])
+    assert not synthetic_voices_apply(["10", "11"]) and not synthetic_voices_apply(["'tis"])
+    assert synthetic_voices_apply([UNKNOWN, SILENCE], explain=True) == "no class is a spoken word"
+    assert synthetic_voices_apply(["yes", "dog-bark"], explain=True) == "label 'dog-bark' is not a word or a digit"
+    assert synthetic_voices_apply(["yes", "no"], explain=True) == ""
     monkeypatch.setattr("apps.speech.synth.installed_engines", lambda: [])
-    assert "no text-to-speech engine is installed" in data.synthetic_voices_apply(["yes", "no"], explain=True)
+    assert "no text-to-speech engine is installed" in synthetic_voices_apply(["yes", "no"], explain=True)
