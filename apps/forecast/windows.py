@@ -11,7 +11,8 @@ import dataclasses
 
 import numpy as np
 
-from apps.forecast.data import epoch_seconds, split_bounds
+from apps.forecast.data import split_bounds
+from apps.forecast.time_index import epoch_seconds
 
 PARTS = ("train", "validation", "test")
 

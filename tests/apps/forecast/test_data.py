@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from apps.forecast.data import infer_season, load_series, split_bounds
+from apps.forecast.data import load_series, split_bounds
 from apps.forecast.metrics import (compare, forecast_metrics, mase_scale, naive_forecast,
                                    seasonal_naive_forecast)
+from apps.forecast.time_index import infer_season
 from apps.forecast.windows import parts, window_arrays, window_count
 from seqcore.errors import SeqcoreError
 
