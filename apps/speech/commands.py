@@ -14,7 +14,7 @@ from apps.speech.settings import TRAINING
 from apps.speech.sources import InMemory, classification_report, load_splits, open_source
 from apps.speech.synthetic_voices import with_synthetic_voices
 from seqcore.errors import SeqcoreError
-from seqcore.registry import preset_kwargs
+from seqcore.run_config import backbone_config, check_options, training_config
 from seqcore.train_flow import TrainingData
 
 TASK = "speech"
@@ -54,35 +54,26 @@ def resolve_config(
     augment=True,
     speed=0.15,
     backbone=DEFAULT_BACKBONE,
-    cell=None,
-    units=None,
-    layers=None,
-    bidirectional=None,
-    dropout=None,
-    recurrent_dropout=None,
-    pooling=None,
     head_dropout=0.2,
-    epochs=TRAINING["epochs"],
-    batch_size=TRAINING["batch_size"],
-    seed=0,
-    patience=TRAINING["patience"],
-    ema=TRAINING["ema"],
+    **options,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
 
     `sample_rate=None` means the source's own rate, and `synthetic="auto"`
     adds text-to-speech voices where `apps.speech.synthetic_voices.synthetic_voices_apply`
     says they fit the data; `train` writes the resolved values into the
-    run's configuration.
+    run's configuration. The shared backbone and training options
+    (`seqcore.run_config`) come as keyword `options`.
 
     Example:
 
     >>> resolve_config(backbone="bigru", units=32)["backbone"]["bidirectional"]
     True
     """
+    check_options(options)
     if backbone == DEFAULT_BACKBONE:
-        units = DEFAULT_RECURRENT["units"] if units is None else units
-        bidirectional = DEFAULT_RECURRENT["bidirectional"] if bidirectional is None else bidirectional
+        unset = {key: value for key, value in DEFAULT_RECURRENT.items() if options.get(key) is None}
+        options = {**options, **unset}
     from seqcore.tfrecords import is_tfrecord_source
 
     if synthetic != "auto" and synthetic not in (True, False):
@@ -143,29 +134,13 @@ def resolve_config(
         },
         "front_end": front,
         "preset": backbone,
-        "backbone": preset_kwargs(
-            backbone,
-            defaults=BACKBONE_DEFAULTS,
-            cell=cell,
-            units=units,
-            num_layers=layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            pooling=pooling,
-        ),
+        "backbone": backbone_config(backbone, BACKBONE_DEFAULTS, options),
         "head": {"dropout": head_dropout},
         "augment": (
             {"speed": float(speed), "shift_ms": 100.0, "noise_probability": 0.8, "noise_volume": 0.1}
             if augment else None
         ),
-        "training": {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "seed": seed,
-            "patience": patience,
-            "ema": float(ema),
-        },
+        "training": training_config(options, TRAINING),
     }
 
 

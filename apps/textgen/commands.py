@@ -7,7 +7,7 @@ from pathlib import Path
 from apps.textgen import corpus as corpus_lib
 from apps.textgen.settings import LEVELS, TRAINING
 from seqcore.errors import SeqcoreError
-from seqcore.registry import preset_kwargs
+from seqcore.run_config import backbone_config, check_options, training_config
 from seqcore.runs import open_run, read_json, write_json
 from seqcore.train_flow import TrainingData
 
@@ -31,48 +31,30 @@ def resolve_config(
     max_tokens=None,
     validation_fraction=0.05,
     backbone=DEFAULT_BACKBONE,
-    cell=None,
-    units=None,
-    layers=None,
-    bidirectional=None,
-    dropout=None,
-    recurrent_dropout=None,
-    pooling=None,
-    embedding_dim=None,
     head_dropout=0.0,
     learning_rate=2e-3,
-    epochs=TRAINING["epochs"],
-    batch_size=TRAINING["batch_size"],
-    seed=0,
-    patience=TRAINING["patience"],
-    ema=TRAINING["ema"],
     max_minutes=None,
+    **options,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
+
+    The shared backbone and training options (`seqcore.run_config`) come as
+    keyword `options`; `--units` defaults to `DEFAULT_UNITS` here.
 
     Example:
 
     >>> resolve_config(level="word")["tokenizer"]
     {'level': 'word', 'seq_len': 50, 'max_tokens': 20000}
     """
+    check_options(options)
     if level not in LEVELS:
         raise SeqcoreError(f"unknown level {level!r}; expected one of: {', '.join(LEVELS)}")
     defaults = LEVEL_DEFAULTS[level]
     seq_len = defaults["seq_len"] if seq_len is None else int(seq_len)
     if seq_len < 1:
         raise SeqcoreError(f"--seq-len must be a positive number of tokens; received: {seq_len}")
-    backbone_kwargs = preset_kwargs(
-        backbone,
-        defaults=BACKBONE_DEFAULTS,
-        cell=cell,
-        units=DEFAULT_UNITS if units is None else units,
-        num_layers=layers,
-        bidirectional=bidirectional,
-        dropout=dropout,
-        recurrent_dropout=recurrent_dropout,
-        pooling=pooling,
-        embedding_dim=embedding_dim,
-    )
+    units = DEFAULT_UNITS if options.get("units") is None else options["units"]
+    backbone_kwargs = backbone_config(backbone, BACKBONE_DEFAULTS, {**options, "units": units})
     if backbone_kwargs.get("bidirectional"):
         raise SeqcoreError(
             "text generation reads left to right, one token at a time; expected a "
@@ -98,11 +80,7 @@ def resolve_config(
         "backbone": backbone_kwargs,
         "head": {"dropout": float(head_dropout), "learning_rate": float(learning_rate)},
         "training": {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "seed": seed,
-            "patience": patience,
-            "ema": float(ema),
+            **training_config(options, TRAINING),
             "max_minutes": None if max_minutes is None else float(max_minutes),
         },
     }
