@@ -59,13 +59,19 @@ def cli():
               "off for the built-in keywords, synth's folders and tfrecord: shards.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), help="Model sample rate in Hz "
               "(default: the data's own rate; other rates are resampled).")
-@click.option("--clip-seconds", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+@click.option("--clip-seconds", type=click.FloatRange(min=0.05),
+              default=settings.FEATURES["clip_seconds"], show_default=True,
               help="Fixed clip length; clips are centred, cropped or zero-padded.")
-@click.option("--features", type=click.Choice(["mfcc", "log-mel"]), default="mfcc", show_default=True)
-@click.option("--frame-ms", type=click.FloatRange(min=1), default=30.0, show_default=True, help="STFT window.")
-@click.option("--hop-ms", type=click.FloatRange(min=1), default=10.0, show_default=True, help="STFT hop.")
-@click.option("--mel-bins", type=click.IntRange(min=2), default=40, show_default=True)
-@click.option("--mfccs", type=click.IntRange(min=1), default=13, show_default=True, help="MFCC coefficients kept.")
+@click.option("--features", type=click.Choice(["mfcc", "log-mel"]),
+              default=settings.FEATURES["features"], show_default=True)
+@click.option("--frame-ms", type=click.FloatRange(min=1),
+              default=settings.FEATURES["frame_ms"], show_default=True, help="STFT window.")
+@click.option("--hop-ms", type=click.FloatRange(min=1),
+              default=settings.FEATURES["hop_ms"], show_default=True, help="STFT hop.")
+@click.option("--mel-bins", type=click.IntRange(min=2),
+              default=settings.FEATURES["num_mel_bins"], show_default=True)
+@click.option("--mfccs", type=click.IntRange(min=1),
+              default=settings.FEATURES["num_mfccs"], show_default=True, help="MFCC coefficients kept.")
 @click.option("--front-end", type=click.Choice(["conv", "none"]), default="conv", show_default=True,
               help="conv: convolution blocks before the recurrent layers (CRNN); none: recurrent only.")
 @click.option("--conv-filters", callback=_integers, default="48,96", show_default=True,
@@ -197,7 +203,8 @@ def detect(model, audio, threshold, average_ms, suppression_ms, hop_ms, as_json)
 @click.option("--unknown", is_flag=True, help="Add an _unknown_ class of the non-keyword labels.")
 @click.option("--silence", is_flag=True, help="Add a _silence_ class of generated noise and silence.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), help="Resample to this rate (default: the data's).")
-@click.option("--clip-seconds", type=click.FloatRange(min=0.05), default=1.0, show_default=True)
+@click.option("--clip-seconds", type=click.FloatRange(min=0.05),
+              default=settings.FEATURES["clip_seconds"], show_default=True)
 @click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
               help="TFRecord files per split (at least the number of workers, to shard by file).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR.")

@@ -10,7 +10,7 @@ from apps.speech.audio_files import gather_audio_paths, read_wav
 from apps.speech.audio_splits import fit_clips, load_splits as load_audio_splits
 from apps.speech.clips import DEFAULT_SOURCE, FSDD_PATTERN, load_source
 from apps.speech.labels import map_labels
-from apps.speech.settings import TRAINING
+from apps.speech.settings import FEATURES, TRAINING
 from apps.speech.sources import InMemory, classification_report, load_splits, open_source
 from apps.speech.synthetic_voices import with_synthetic_voices
 from seqcore.errors import SeqcoreError
@@ -38,13 +38,6 @@ def resolve_config(
     unknown=False,
     silence=False,
     synthetic="auto",
-    sample_rate=None,
-    clip_seconds=1.0,
-    features="mfcc",
-    frame_ms=30.0,
-    hop_ms=10.0,
-    num_mel_bins=40,
-    num_mfccs=13,
     front_end="conv",
     conv_filters=DEFAULT_CONV_FILTERS,
     conv="2d",
@@ -62,7 +55,8 @@ def resolve_config(
     `sample_rate=None` means the source's own rate, and `synthetic="auto"`
     adds text-to-speech voices where `apps.speech.synthetic_voices.synthetic_voices_apply`
     says they fit the data; `train` writes the resolved values into the
-    run's configuration. The shared backbone and training options
+    run's configuration. The feature settings (`settings.FEATURES`: their
+    names and defaults) and the shared backbone and training options
     (`seqcore.run_config`) come as keyword `options`.
 
     Example:
@@ -70,7 +64,8 @@ def resolve_config(
     >>> resolve_config(backbone="bigru", units=32)["backbone"]["bidirectional"]
     True
     """
-    check_options(options)
+    check_options(options, tuple(FEATURES))
+    features = {name: options.pop(name, default) for name, default in FEATURES.items()}
     if backbone == DEFAULT_BACKBONE:
         unset = {key: value for key, value in DEFAULT_RECURRENT.items() if options.get(key) is None}
         options = {**options, **unset}
@@ -102,9 +97,9 @@ def resolve_config(
             "time_masks": 2 if spec_augment else 0,
             "time_mask_max": 10,
             "freq_masks": 2 if spec_augment else 0,
-            "freq_mask_max": max(1, (num_mfccs if features == "mfcc" else num_mel_bins) // 8),
+            "freq_mask_max": max(1, features["num_mfccs" if features["features"] == "mfcc" else "num_mel_bins"] // 8),
         }
-        if freq_warp and spec_augment and features == "log-mel":
+        if freq_warp and spec_augment and features["features"] == "log-mel":
             front["freq_warp"] = float(freq_warp)
         if time_stretch and spec_augment:
             front["time_stretch"] = float(time_stretch)
@@ -123,15 +118,7 @@ def resolve_config(
             "silence": bool(silence),
             "synthetic": synthetic,
         },
-        "features": {
-            "sample_rate": sample_rate,
-            "clip_seconds": clip_seconds,
-            "features": features,
-            "frame_ms": frame_ms,
-            "hop_ms": hop_ms,
-            "num_mel_bins": num_mel_bins,
-            "num_mfccs": num_mfccs,
-        },
+        "features": features,
         "front_end": front,
         "preset": backbone,
         "backbone": backbone_config(backbone, BACKBONE_DEFAULTS, options),

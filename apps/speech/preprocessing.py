@@ -6,6 +6,10 @@ import tensorflow as tf
 
 from seqcore.audio import AudioFeatures
 
+#: Settings the preprocessor hands to its `AudioFeatures` as they are (and saves in its config).
+EXTRACTOR_SETTINGS = ("frame_ms", "hop_ms", "num_mel_bins", "num_mfccs", "lower_hz", "upper_hz", "log_offset",
+                      "mean_normalize")
+
 
 @keras.saving.register_keras_serializable(package="seqcore")
 class SpeechPreprocessor(keras.layers.Layer):
@@ -76,15 +80,8 @@ class SpeechPreprocessor(keras.layers.Layer):
             sample_rate=self.sample_rate,
             clip_samples=self.clip_samples,
             kind=features,
-            frame_ms=frame_ms,
-            hop_ms=hop_ms,
-            num_mel_bins=num_mel_bins,
-            num_mfccs=num_mfccs,
-            lower_hz=lower_hz,
-            upper_hz=upper_hz,
-            log_offset=log_offset,
-            mean_normalize=mean_normalize,
             name="features",
+            **{name: getattr(self, name) for name in EXTRACTOR_SETTINGS},
         )
 
     @property
@@ -146,15 +143,8 @@ class SpeechPreprocessor(keras.layers.Layer):
                 "sample_rate": self.sample_rate,
                 "clip_seconds": self.clip_seconds,
                 "features": self.features,
-                "frame_ms": self.frame_ms,
-                "hop_ms": self.hop_ms,
-                "num_mel_bins": self.num_mel_bins,
-                "num_mfccs": self.num_mfccs,
-                "lower_hz": self.lower_hz,
-                "upper_hz": self.upper_hz,
-                "log_offset": self.log_offset,
+                **{name: getattr(self, name) for name in EXTRACTOR_SETTINGS},
                 "peak_normalize": self.peak_normalize,
-                "mean_normalize": self.mean_normalize,
             }
         )
         return config
