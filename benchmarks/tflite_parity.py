@@ -53,8 +53,9 @@ def folder_bytes(path, skip=()):
 def export(task, run_dir, base):
     import importlib
 
-    commands = importlib.import_module(f"apps.{task}.commands")
-    version = commands.export(run_dir, base, format="tflite", quantize=True)
+    # The forecast app keeps its export in a module of its own; the others in their commands.
+    module = importlib.import_module("apps.forecast.export" if task == "forecast" else f"apps.{task}.commands")
+    version = module.export(run_dir, base, format="tflite", quantize=True)
     tflite = Path(version) / "tflite"
     report = json.loads((tflite / "report.json").read_text())
     name = "step" if task == "textgen" else "model"
@@ -146,10 +147,10 @@ def speech(run_dir, tflite):
 
 
 def forecast(run_dir, tflite):
-    from apps.forecast import commands
+    from apps.forecast import evaluation
     from seqcore.tflite import interpreter
 
-    original = commands._quantile_forecast
+    original = evaluation.quantile_forecast
     captured = {}
 
     def with_tflite(path):
@@ -174,10 +175,10 @@ def forecast(run_dir, tflite):
     try:
         for key, fn in (("keras", keras_fn), ("tflite_float32", with_tflite(tflite / "model.tflite")),
                         ("tflite_int8", with_tflite(tflite / "model.int8.tflite"))):
-            commands._quantile_forecast = fn
-            mae[key] = float(commands.evaluate(run_dir, baselines=False)["model"]["mae"])
+            evaluation.quantile_forecast = fn
+            mae[key] = float(evaluation.evaluate(run_dir, baselines=False)["model"]["mae"])
     finally:
-        commands._quantile_forecast = original
+        evaluation.quantile_forecast = original
     change = 100.0 * abs(mae["tflite_int8"] - mae["tflite_float32"]) / mae["tflite_float32"]
     scale = float(np.max(np.abs(captured["keras"])))
     return {

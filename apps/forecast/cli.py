@@ -129,11 +129,12 @@ def evaluate(run_dir, data, split, backtest, origin_every, baselines, plot, as_j
     statsforecast's AutoETS, MSTL and Theta fitted at every origin on the
     history before it (when statsforecast is installed).
     """
-    from apps.forecast import commands
+    from apps.forecast.evaluation import evaluate as evaluate_run
+    from apps.forecast.evaluation import format_evaluation
 
-    report = commands.evaluate(run_dir, data=data, split=split, backtest=backtest, plot=plot, echo=_warn,
-                               origin_every=origin_every, baselines=baselines)
-    click.echo(json.dumps(report, indent=2) if as_json else commands.format_evaluation(report))
+    report = evaluate_run(run_dir, data=data, split=split, backtest=backtest, plot=plot, echo=_warn,
+                          origin_every=origin_every, baselines=baselines)
+    click.echo(json.dumps(report, indent=2) if as_json else format_evaluation(report))
 
 
 @cli.command()
@@ -149,12 +150,12 @@ def predict(model, history, output, plot, time_col):
     the output has one row per future step: the median and each quantile
     of every target.
     """
-    from apps.forecast import commands
+    from apps.forecast import prediction
 
-    header, rows = commands.predict(model, history, plot=plot, echo=_warn, time_column=time_col)
-    text = commands.format_csv(header, rows)
+    header, rows = prediction.predict(model, history, plot=plot, echo=_warn, time_column=time_col)
+    text = prediction.format_csv(header, rows)
     if output:
-        commands.write_text_atomically(output, text)
+        prediction.write_text_atomically(output, text)
         click.echo(f"forecast written to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -175,18 +176,18 @@ def prepare(out_dir, data, time_col, target, features, future_features, country,
     columns, MASE scales and input statistics. Train on them, streamed,
     with `train --data tfrecord:OUT_DIR`.
     """
-    from apps.forecast import commands
+    from apps.forecast.commands import resolve_config
+    from apps.forecast.shards import prepare as prepare_shards
 
-    config = commands.resolve_config(data=data, time_column=time_col, target=target, features=features,
-                                     future_features=future_features, country=country, id_column=id_col,
-                                     **window)
-    manifest = commands.prepare(out_dir, config, shards=shards, overwrite=overwrite, echo=_warn)
+    config = resolve_config(data=data, time_column=time_col, target=target, features=features,
+                            future_features=future_features, country=country, id_column=id_col, **window)
+    manifest = prepare_shards(out_dir, config, shards=shards, overwrite=overwrite, echo=_warn)
     counts = ", ".join(f"{name} {entry['count']} in {len(entry['files'])} shards"
                        for name, entry in manifest["splits"].items())
     click.echo(f"wrote {counts} to {out_dir}; train with --data tfrecord:{out_dir}")
 
 
-cli.add_command(export_command("apps.forecast.commands"))
+cli.add_command(export_command("apps.forecast.export"))
 
 
 def main():

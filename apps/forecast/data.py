@@ -106,7 +106,7 @@ class Series:
         return self.columns[len(self.columns) - self.num_future :]
 
 
-def _as_list(value):
+def as_list(value):
     """`None`, a comma-separated string or a sequence -> list of stripped names."""
     if value is None:
         return None
@@ -160,7 +160,7 @@ def load_series(source=None, time_column=None, target=None, features=None, id_co
     (['Demand', 'Temperature', 'WorkDay'], '30min', 48, 17520)
     """
     source = source or DEFAULT_SOURCE
-    targets, covariates, future = _as_list(target), _as_list(features), _as_list(future_features)
+    targets, covariates, future = as_list(target), as_list(features), as_list(future_features)
     if source in _BUILTIN:
         table, times, step, description = _load_builtin(source)
         package_targets, package_features, package_future = builtin_defaults(source)

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from apps.forecast import commands
+from apps.forecast.evaluation import evaluate
+from apps.forecast.run_series import load_data, mase_scales, train_rows
 from apps.forecast.windows import parts, training_dataset, window_arrays
 from seqcore.tfrecords import read_manifest, read_split, write_shards
 from tests.apps.forecast.test_cli import fails, invoke, ok, series_rows, write_csv
@@ -34,7 +36,7 @@ def test_shards_hold_the_windows_train_would_cut(prepared):
     csv, shards = prepared
     config = commands.resolve_config(data=str(csv), time_column="time", target="load", features="temp",
                                      lookback=24, horizon=6, stride=3)
-    series = commands.load_data(config["data"])
+    series = load_data(config["data"])
     split = parts(series, 24, 6)
     for part, stride in (("validation", 1), ("test", 1)):  # every origin, in time order
         cut = window_arrays(split[part], 24, 6, 1, stride)
@@ -54,8 +56,8 @@ def test_shards_hold_the_windows_train_would_cut(prepared):
     meta = read_manifest(shards, task="forecast")["metadata"]
     assert (meta["lookback"], meta["horizon"], meta["stride"], meta["season"]) == (24, 6, 3, 24)
     assert meta["columns"] == ["load", "temp"] and meta["num_targets"] == 1
-    np.testing.assert_allclose(meta["scales"], commands._scales(series, split, 24))
-    rows = commands._train_rows(series, split)
+    np.testing.assert_allclose(meta["scales"], mase_scales(series, split, 24))
+    rows = train_rows(series, split)
     np.testing.assert_allclose(meta["mean"], rows.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(meta["variance"], rows.var(axis=0), rtol=1e-5)
 
@@ -78,8 +80,8 @@ def test_train_streams_the_shards_and_evaluate_reads_them(prepared, tmp_path):
     np.testing.assert_allclose(np.asarray(model.normalizer.variance).reshape(-1), meta["variance"], rtol=1e-4)
 
     # Streamed metrics equal the CSV path's on the same model.
-    from_shards = commands.evaluate(str(run))
-    from_csv = commands.evaluate(str(run), data=str(csv), origin_every=1, baselines=False)
+    from_shards = evaluate(str(run))
+    from_csv = evaluate(str(run), data=str(csv), origin_every=1, baselines=False)
     assert from_shards["model"]["mae"] == pytest.approx(from_csv["model"]["mae"], rel=1e-5)
     assert from_shards["model"]["mase"] == pytest.approx(from_csv["model"]["mase"], rel=1e-5)
     assert from_shards["model"]["mae"] == pytest.approx(metrics["test"]["model"]["mae"], rel=1e-5)
