@@ -40,8 +40,12 @@ def main(argv):
     from seqcore.cli.group import quiet_tensorflow
 
     quiet_tensorflow()
-    from apps.forecast import commands
     from apps.forecast.cli import cli
+
+    try:
+        from apps.forecast.evaluation import evaluate
+    except ImportError:  # before the forecast app's evaluation had its own module
+        from apps.forecast.commands import evaluate
     from seqcore.runs import read_json
 
     argv = list(argv)
@@ -66,7 +70,7 @@ def main(argv):
                 return result.exit_code
         metrics, config = read_json(os.path.join(run, "metrics.json")), read_json(os.path.join(run, "config.json"))
         started = time.time()
-        report = commands.evaluate(run, origin_every=origin_every, echo=lambda line: print(line, file=sys.stderr))
+        report = evaluate(run, origin_every=origin_every, echo=lambda line: print(line, file=sys.stderr))
         evaluate_seconds = round(time.time() - started, 1)
     statistical = [name for name in STATISTICAL if name in report]
     best = min(statistical, key=lambda name: report[name]["mae"])

@@ -6,3 +6,7 @@ Declared once, here, in a module that imports nothing heavy, so that
 
 #: Training defaults: the `--epochs`, `--batch-size`, `--patience` and `--ema` options.
 TRAINING = {"epochs": 10, "batch_size": 64, "patience": 2, "ema": 0.0}
+
+#: Gradient steps the default training runs at least (the default epochs of elecdemand's 93 batches):
+#: a short series gets more epochs, with the patience scaled (`apps.forecast.budget`).
+STEP_BUDGET = 930
