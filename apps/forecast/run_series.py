@@ -30,15 +30,9 @@ def load_data(data_config, source=None, future_rows=0, past_only=False, echo=Non
             features = past + known
         future = ""
     series = load_series(
-        source or data_config["source"],
-        time_column=data_config["time_column"],
-        target=data_config["target"],
-        features=features,
-        id_column=data_config["id_column"],
-        season=data_config["season"],
-        future_features=future,
-        future_rows=future_rows,
-        country=data_config.get("country"),
+        source or data_config["source"], time_column=data_config["time_column"], target=data_config["target"],
+        features=features, id_column=data_config["id_column"], season=data_config["season"],
+        future_features=future, future_rows=future_rows, country=data_config.get("country"),
     )
     for warning in series.warnings:
         (echo or (lambda line: None))(warning)

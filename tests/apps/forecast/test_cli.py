@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from tests import cli_helpers
+from tests.cli_helpers import ok
 from tests.export_parity import serve_with_tensorflow_alone
 
 import seqcore.forecaster  # noqa: F401  (registers the classes before any .keras is loaded)
@@ -47,30 +48,14 @@ def write_csv(path, rows, header=("time", "load", "temp")):
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="seqcore-forecast")
-
-
-def ok(result):
-    if result.exit_code != 0:
-        import traceback
-
-        detail = ""
-        if result.exc_info and not isinstance(result.exception, SystemExit):
-            detail = "".join(traceback.format_exception(*result.exc_info))
-        pytest.fail(f"exit code {result.exit_code}\n{result.output}\n{detail}")
-    return result
+    return cli_helpers.invoke(*args, app=cli, prog_name="seqcore-forecast")
 
 
 def fails(result, match):
-    """A clean one-line `Error: ...` on stderr, exit status 1, no traceback."""
-    assert result.exit_code == 1, (result.exit_code, result.output, result.exc_info)
-    assert isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("Error: ") and match in lines[0], lines[0]
+    """A clean one-line `Error: ...` on stderr, exit status 1, no traceback, nothing on stdout."""
+    line = cli_helpers.fails(result, match)
     assert result.stdout == ""
-    return lines[0]
+    return line
 
 
 def train_args(data, out, *extra):

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from tests.apps.forecast.test_cli import fails, invoke, ok
 
 import seqcore.forecaster  # noqa: F401  (registers the classes before any .keras is loaded)
-from apps.forecast.cli import cli
 
 pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 
@@ -41,23 +40,6 @@ def write_csv(path, table, header=HEADER):
         writer.writerow(header)
         writer.writerows(table)
     return path
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="seqcore-forecast")
-
-
-def ok(result):
-    assert result.exit_code == 0, (result.output, result.exc_info)
-    return result
-
-
-def fails(result, match):
-    assert result.exit_code == 1, (result.exit_code, result.output, result.exc_info)
-    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and match in lines[0], result.output
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from click.testing import CliRunner
-from tests.apps.forecast.test_cli import TINY, series_rows, write_csv
+from tests.apps.forecast.test_cli import TINY, invoke, series_rows, write_csv
 
-from apps.forecast.cli import cli
 from apps.forecast.model import build_forecaster
 from apps.forecast.tflite import tflite_models
 from seqcore.tflite import FLOAT_ATOL, run, write_models
@@ -35,10 +33,6 @@ def test_forecaster_with_future_covariates_and_calendar_matches_keras(tmp_path):
     out = run(tmp_path / "model.tflite", inputs)
     expected = model.predict({**inputs, "time": inputs["time"].astype("float64")}, verbose=0)
     np.testing.assert_allclose(out["quantiles"], expected, atol=FLOAT_ATOL)
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="seqcore-forecast")
 
 
 def test_export_format_tflite_writes_checked_models_beside_the_saved_model(tmp_path, monkeypatch):
