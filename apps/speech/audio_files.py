@@ -10,6 +10,7 @@ import numpy as np
 
 from seqcore.audio import resample
 from seqcore.errors import SeqcoreError
+from seqcore.input_files import input_files
 
 
 def error_line(error):
@@ -86,26 +87,14 @@ def wav_files(folder):
 
 
 def gather_audio_paths(inputs):
-    """WAV paths for `predict`: files as given, folders searched recursively.
+    """WAV paths for `predict`: files as given, folders searched recursively (`seqcore.input_files`).
 
     Example:
 
     >>> gather_audio_paths(["yes.wav", "more_clips/"])  # doctest: +SKIP
     [PosixPath('yes.wav'), PosixPath('more_clips/a.wav'), ...]
     """
-    paths = []
     if not inputs:
         raise SeqcoreError("no input audio; expected WAV files or folders of WAV files")
-    for item in inputs:
-        item = Path(item)
-        if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() == ".wav"
-                           and not p.name.startswith("."))
-            if not found:
-                raise SeqcoreError(f"folder {item} has no audio; expected .wav files in it")
-            paths += found
-        elif item.is_file():
-            paths.append(item)
-        else:
-            raise SeqcoreError(f"audio file not found: {item}; expected a WAV file or a folder")
-    return paths
+    return input_files(inputs, suffix=".wav", empty_folder="folder {folder} has no audio; expected .wav files in it",
+                       missing="audio file not found: {path}; expected a WAV file or a folder")

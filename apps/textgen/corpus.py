@@ -26,6 +26,7 @@ import re
 from pathlib import Path
 
 from seqcore.errors import SeqcoreError
+from seqcore.input_files import input_files
 
 DEFAULT_SOURCE = "shakespeare"
 VALIDATION_PLAY = "macbeth"
@@ -172,24 +173,12 @@ def text_files(source):
             f"empty path in --data {source!r}; expected a file, comma-separated files with "
             "no empty entry, or a folder"
         )
-    paths = []
-    for item in items:
-        path = Path(item).expanduser()
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            if not found:
-                raise SeqcoreError(f"no files in folder {path}; expected text files")
-            paths += found
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise SeqcoreError(
-                f"no such file or folder: {path}; expected shakespeare, tfds:NAME, "
-                "a text file (or several, comma-separated) or a folder of text files"
-            )
+    paths = input_files(
+        items,
+        empty_folder="no files in folder {folder}; expected text files",
+        missing="no such file or folder: {path}; expected shakespeare, tfds:NAME, a text file (or several, "
+        "comma-separated) or a folder of text files",
+    )
     for path in paths:
         check_text_file(path)
     return paths

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from apps.speech import commands
-from apps.speech.audio_files import decode_wav, read_wav
+from apps.speech.audio_files import decode_wav, gather_audio_paths, read_wav
 from apps.speech.audio_splits import load_splits
 from apps.speech.clips import load_folder, load_source, load_tfds, pattern_regex
 from apps.speech.labels import SILENCE, UNKNOWN
@@ -130,6 +130,29 @@ def test_label_with_one_file(tmp_path):
 def test_missing_source(tmp_path):
     with pytest.raises(SeqcoreError, match="data folder not found"):
         load_source(str(tmp_path / "nope"))
+
+
+def test_split_lists_are_utf8_with_or_without_a_byte_order_mark(tmp_path):
+    root = label_folders(tmp_path / "sc")
+    (root / "validation_list.txt").write_bytes(b"\xef\xbb\xbfyes/ann_nohash_0.wav\n")
+    assert load_folder(root).splits.count("validation") == 1  # the first name is not lost to the mark
+    (root / "validation_list.txt").write_bytes(b"yes/ann_nohash_0.wav\n\xff\n")
+    with pytest.raises(SeqcoreError, match=r"validation_list.txt is not valid UTF-8: invalid byte 0xff at byte "
+                       r"offset 21; expected one file name per line"):
+        load_folder(root)
+
+
+def test_predict_inputs_are_files_and_visible_wavs_in_folders(tmp_path):
+    for name in ("a.wav", "sub/b.WAV", "sub/notes.txt", ".hidden/c.wav", "sub/.d.wav"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        write_pcm(tmp_path / name, tone(0.1, 8000), 8000)
+    found = gather_audio_paths([tmp_path, tmp_path / "sub" / "notes.txt"])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.wav", "sub/b.WAV", "sub/notes.txt"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SeqcoreError, match="folder .*empty has no audio; expected .wav files in it"):
+        gather_audio_paths([tmp_path / "empty"])
+    with pytest.raises(SeqcoreError, match="audio file not found: .*nope.wav; expected a WAV file or a folder"):
+        gather_audio_paths([tmp_path / "nope.wav"])
 
 
 # Splits -----------------------------------------------------------------------------------------
