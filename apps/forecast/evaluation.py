@@ -4,7 +4,8 @@
 another source with the same columns), cuts the windows of one part at
 origins `origin_every` steps apart, and scores the model beside the naive,
 seasonal naive and (with statsforecast) AutoETS, MSTL and Theta forecasts
-of the same windows; `format_evaluation` prints what it returns.
+of the same windows (each fitted every `baselines.refit_every` origins and
+carried forward in between); `format_evaluation` prints what it returns.
 """
 
 import numpy as np
@@ -96,6 +97,10 @@ def evaluate(run_dir, data=None, split="test", backtest=None, plot=None, echo=No
     report = compare_forecasts(model, scales, window, windows.history, windows.truth, windows.segment, quantiles,
                                others)
     report["origin_every"] = every
+    if others is not None:
+        from apps.forecast.baselines import refit_every
+
+        report["statistical_refit_every"] = refit_every(len(windows))
     if backtest:
         report["folds"] = []
         for chosen in np.array_split(np.arange(len(windows)), int(backtest)):
@@ -118,8 +123,11 @@ def _statistical_forecasts(series, windows, window, echo):
     if reason:
         (echo or (lambda line: None))(reason)
         return None
+    from apps.forecast.baselines import refit_every
+
     return statistical_forecasts([segment.values for segment in series.segments], windows, window["horizon"],
-                                 series.num_targets, window["season"], step_seconds(series.step))
+                                 series.num_targets, window["season"], step_seconds(series.step),
+                                 refit=refit_every(len(windows)))
 
 
 def _plot_last_window(plot, model, series, windows, quantiles, window, title):
@@ -154,4 +162,9 @@ def format_evaluation(report):
         lines.append("")
         lines.append("all ranges:")
     lines.append(format_report(report))
+    if report.get("statistical_refit_every"):
+        every = report["statistical_refit_every"]
+        lines.append(f"statsforecast models fitted every {every} origin{'s' if every > 1 else ''} "
+                     f"({every * report['origin_every']} steps) of a series, carried forward from the fit "
+                     "in between")
     return "\n".join(lines)
