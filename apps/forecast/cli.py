@@ -118,8 +118,9 @@ def train(data, time_col, target, features, future_features, country, id_col, ou
 @click.option("--origin-every", type=click.IntRange(min=1),
               help="Steps between forecast origins (default: half the horizon; 1 for every origin).")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
-              help="Also score statsforecast's AutoETS, MSTL and Theta on the same origins, each fitted "
-              "about eight times per series and carried forward in between (needs the baselines extra).")
+              help="Also score statsforecast's AutoETS, MSTL and Theta on the same origins (AutoETS and "
+              "Theta fitted about eight times per series and carried forward in between; needs the baselines "
+              "extra).")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write a PNG of the last window's forecast.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def evaluate(run_dir, data, split, backtest, origin_every, baselines, plot, as_json):
@@ -127,9 +128,9 @@ def evaluate(run_dir, data, split, backtest, origin_every, baselines, plot, as_j
 
     The baselines: the naive and seasonal naive forecasts, and
     statsforecast's AutoETS, MSTL and Theta on the history before each
-    origin (when statsforecast is installed), each fitted every k origins
-    (about eight fits per series; the output says k) and carried forward
-    from its fitted state in between.
+    origin (when statsforecast is installed): MSTL fitted at every origin,
+    AutoETS and Theta every k origins (about eight fits per series; the
+    output says k) and carried forward from their fitted state in between.
     """
     from apps.forecast.evaluation import evaluate as evaluate_run
     from apps.forecast.evaluation import format_evaluation

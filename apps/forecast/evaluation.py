@@ -164,7 +164,7 @@ def format_evaluation(report):
     lines.append(format_report(report))
     if report.get("statistical_refit_every"):
         every = report["statistical_refit_every"]
-        lines.append(f"statsforecast models fitted every {every} origin{'s' if every > 1 else ''} "
-                     f"({every * report['origin_every']} steps) of a series, carried forward from the fit "
-                     "in between")
+        lines.append(f"AutoETS and Theta fitted every {every} origin{'s' if every > 1 else ''} "
+                     f"({every * report['origin_every']} steps) of a series and carried forward in between; "
+                     "MSTL fitted at every origin")
     return "\n".join(lines)

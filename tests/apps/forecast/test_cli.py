@@ -126,8 +126,8 @@ def test_evaluate_prints_model_and_statistical_baselines(run_dir):
     assert [line.split()[0] for line in lines[1:7]] == ["model", "naive", "seasonal", "AutoETS", "MSTL", "Theta"]
     assert lines[-2].startswith("skill: ") and "best baseline" in lines[-2]
     # 14 origins, about eight fits per series: every second origin, 6 steps.
-    assert lines[-1] == ("statsforecast models fitted every 2 origins (6 steps) of a series, carried forward "
-                         "from the fit in between")
+    assert lines[-1] == ("AutoETS and Theta fitted every 2 origins (6 steps) of a series and carried forward "
+                         "in between; MSTL fitted at every origin")
     report = json.loads(ok(invoke("evaluate", run_dir, "--json")).output)
     # Origins every horizon / 2 = 3 steps over the 45 test steps: 14 windows, the same for every forecaster.
     assert report["windows"] == 14 and report["origin_every"] == 3 and report["statistical_refit_every"] == 2
