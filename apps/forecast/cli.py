@@ -36,10 +36,11 @@ def _data_options(data_help):
                          "holidays of this ISO country code (e.g. US, GB, AU-VIC), from the holidays package."),
             click.option("--id-col", help="Column naming the series of each row, for several series in "
                          "one file."),
-            click.option("--lookback", type=int, default=336, show_default=True,
+            click.option("--lookback", type=int, default=settings.WINDOW["lookback"], show_default=True,
                          help="History steps the model reads."),
-            click.option("--horizon", type=int, default=48, show_default=True, help="Steps forecast at once."),
-            click.option("--stride", type=int, default=2, show_default=True,
+            click.option("--horizon", type=int, default=settings.WINDOW["horizon"], show_default=True,
+                         help="Steps forecast at once."),
+            click.option("--stride", type=int, default=settings.WINDOW["stride"], show_default=True,
                          help="Steps between training window origins (evaluation uses every origin)."),
             click.option("--season", type=int, help="Seasonal period in steps (default: from the time step, "
                          "e.g. 48 for 30 min)."),
@@ -68,7 +69,7 @@ def _shard_windows(ctx, data, options):
                "(windows written by prepare; they fix the data and window options).")
 @click.option("--head", type=click.Choice(FORECAST_HEADS), default="direct", show_default=True,
               help="Emit every step at once, or one step at a time fed back.")
-@click.option("--quantiles", default="0.1,0.5,0.9", show_default=True,
+@click.option("--quantiles", default=",".join(map(str, settings.QUANTILES)), show_default=True,
               help="Forecast quantiles (0.5 is always added); 'none' for a point forecast.")
 @click.option("--residual/--no-residual", default=True, show_default=True,
               help="Predict the median as a correction of the seasonal naive forecast.")

@@ -10,7 +10,7 @@ The other commands live in modules named for them: `evaluation`,
 from pathlib import Path
 
 from apps.forecast.data import BUILTIN_NAMES, DEFAULT_SOURCE, as_list
-from apps.forecast.settings import TRAINING
+from apps.forecast.settings import QUANTILES, TRAINING, WINDOW
 from seqcore.errors import SeqcoreError
 from seqcore.registry import FORECAST_HEADS as HEADS
 from seqcore.run_config import backbone_config, check_options, training_config
@@ -19,7 +19,6 @@ TASK = "forecast"
 DEFAULT_BACKBONE = "lstm"
 #: Backbone settings of this task that a preset or an option may override.
 BACKBONE_DEFAULTS = {"pooling": "last", "dropout": 0.0}
-DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 #: The forecast options `resolve_config` takes by name (besides the shared backbone and training ones).
 TASK_OPTIONS = ("data", "time_column", "target", "features", "id_column", "season", "future_features", "country",
                 "calendar", "calibrate", "lookback", "horizon", "stride", "head", "quantiles", "residual",
@@ -35,7 +34,7 @@ def parse_quantiles(text):
     ([0.1, 0.5, 0.9], [0.5])
     """
     if text is None:
-        return list(DEFAULT_QUANTILES)
+        return list(QUANTILES)
     if isinstance(text, (list, tuple)):
         items = list(text)
     elif text.strip().lower() in ("none", "point", ""):
@@ -65,9 +64,9 @@ def resolve_config(
     country=None,
     calendar=None,
     calibrate=True,
-    lookback=336,
-    horizon=48,
-    stride=2,
+    lookback=WINDOW["lookback"],
+    horizon=WINDOW["horizon"],
+    stride=WINDOW["stride"],
     head="direct",
     quantiles=None,
     residual=True,
