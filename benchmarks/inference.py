@@ -105,7 +105,9 @@ def measure(task, run_dir, args):
     model, config = commands.load_run_model(run_dir), None
     if isinstance(model, tuple):  # forecast returns (model, config)
         model, config = model
-    export_dir = commands.export(run_dir, Path(tempfile.mkdtemp(prefix=f"{task}-export-")))
+    # The forecast app keeps its export in a module of its own; the others in their commands.
+    exporter = importlib.import_module("apps.forecast.export") if task == "forecast" else commands
+    export_dir = exporter.export(run_dir, Path(tempfile.mkdtemp(prefix=f"{task}-export-")))
     signatures = tf.saved_model.load(str(export_dir)).signatures
     signature = signatures["serving_default"]
 
