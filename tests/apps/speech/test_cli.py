@@ -7,13 +7,13 @@ evaluate / predict / export tests.
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from click.testing import CliRunner
+from tests import cli_helpers
 from tests.apps.speech.speech_helpers import SPEAKERS, tone, write_pcm, write_voices
+from tests.cli_helpers import fails, listing, ok
 from tests.export_parity import serve_with_tensorflow_alone
 
 import apps.speech.preprocessing  # noqa: F401  (registers the speech layers for .keras loading)
@@ -33,33 +33,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for op
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="seqcore-speech")
-
-
-def ok(result):
-    if result.exit_code != 0:
-        import traceback
-
-        detail = ""
-        if result.exc_info and not isinstance(result.exception, SystemExit):
-            detail = "".join(traceback.format_exception(*result.exc_info))
-        pytest.fail(f"exit code {result.exit_code}\n{result.output}\n{detail}")
-    return result
-
-
-def fails(result, match):
-    """Asserts a clean one-line `Error: ...` failure; returns the line."""
-    assert result.exit_code == 1, (result.exit_code, result.output, result.exc_info)
-    assert isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("Error: ") and match in lines[0], lines[0]
-    return lines[0]
-
-
-def listing(path):
-    return sorted(p.name for p in Path(path).iterdir())
+    return cli_helpers.invoke(*args, app=cli, prog_name="seqcore-speech")
 
 
 @pytest.fixture(scope="module")

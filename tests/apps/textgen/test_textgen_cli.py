@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from tests import cli_helpers
+from tests.cli_helpers import fails, ok
 from tests.export_parity import serve_with_tensorflow_alone
 
 import apps.textgen.preprocessing  # noqa: F401 - registers TextTokenizer for .keras loads
@@ -39,29 +40,7 @@ def make_text(lines=500, seed=0):
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="seqcore-textgen")
-
-
-def ok(result):
-    if result.exit_code != 0:
-        import traceback
-
-        detail = ""
-        if result.exc_info and not isinstance(result.exception, SystemExit):
-            detail = "".join(traceback.format_exception(*result.exc_info))
-        pytest.fail(f"exit code {result.exit_code}\n{result.output}\n{detail}")
-    return result
-
-
-def fails(result, match):
-    """Asserts a clean one-line `Error: ...` failure; returns the line."""
-    assert result.exit_code != 0, result.output
-    assert isinstance(result.exception, SystemExit), result.exc_info
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("Error:") and match in lines[0], lines[0]
-    return lines[0]
+    return cli_helpers.invoke(*args, app=cli, prog_name="seqcore-textgen")
 
 
 @pytest.fixture(scope="module")
@@ -306,7 +285,8 @@ def test_word_level_run_killed_mid_epoch_resumes_from_its_backup(tmp_path):
 
 def test_resume_refuses_other_options_and_needs_an_interrupted_run(tmp_path):
     out = tmp_path / "run"
-    fails(invoke("train", "--out", out, "--resume", "--units", "8"), "--resume")
+    refused = invoke("train", "--out", out, "--resume", "--units", "8")  # a usage error: exit 2, one line
+    assert refused.exit_code == 2 and refused.output.startswith("Error: --resume") and refused.output.count("\n") == 1
     fails(invoke("train", "--out", out, "--resume"), "nothing to resume")
     assert not out.exists() and not Path(str(out) + ".partial").exists()
 
