@@ -39,12 +39,14 @@ def training_length(steps, epochs=None, patience=None):
     >>> training_length(93)  # elecdemand: the defaults unchanged
     (10, 2)
     >>> training_length(20)  # taylor
-    (47, 4)
-    >>> training_length(20, epochs=5)  # an explicit --epochs is kept
+    (47, 10)
+    >>> training_length(20, epochs=5, patience=2)  # explicit options are kept
     (5, 2)
     """
     if epochs is None:
         epochs = max(TRAINING["epochs"], math.ceil(STEP_BUDGET / max(1, int(steps))))
     if patience is None:
-        patience = max(TRAINING["patience"], int(epochs) // 10)
+        # The default patience in steps (elecdemand: 2 epochs of 93 batches), in this series' epochs.
+        per_epoch = STEP_BUDGET / TRAINING["epochs"]
+        patience = max(TRAINING["patience"], math.ceil(TRAINING["patience"] * per_epoch / max(1, int(steps))))
     return int(epochs), int(patience)
