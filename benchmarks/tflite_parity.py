@@ -53,8 +53,8 @@ def folder_bytes(path, skip=()):
 def export(task, run_dir, base):
     import importlib
 
-    # The forecast app keeps its export in a module of its own; the others in their commands.
-    module = importlib.import_module("apps.forecast.export" if task == "forecast" else f"apps.{task}.commands")
+    # Forecast and sentiment keep their export in a module of its own; the others in their commands.
+    module = importlib.import_module(f"apps.{task}.export" if task in ("forecast", "sentiment") else f"apps.{task}.commands")
     version = module.export(run_dir, base, format="tflite", quantize=True)
     tflite = Path(version) / "tflite"
     report = json.loads((tflite / "report.json").read_text())

@@ -117,11 +117,11 @@ def predict(model, texts, file, as_json):
 
     Texts come from the arguments, from --file, or from stdin when piped.
     """
-    from apps.sentiment import commands
+    from apps.sentiment import prediction
 
-    inputs = commands.gather_texts(texts, file=file, stdin=sys.stdin)
-    for batch in commands.predict_batches(model, inputs):  # streamed: bounded memory for any file
-        click.echo(commands.format_predictions(batch, as_json=as_json))
+    inputs = prediction.gather_texts(texts, file=file, stdin=sys.stdin)
+    for batch in prediction.predict_batches(model, inputs):  # streamed: bounded memory for any file
+        click.echo(prediction.format_predictions(batch, as_json=as_json))
 
 
 @cli.command()
@@ -170,7 +170,7 @@ def corpus(out_file, data, text_col, label_col, limit, overwrite):
     click.echo(f"wrote {texts} training texts ({words} words) to {out_file}")
 
 
-cli.add_command(export_command("apps.sentiment.commands"))
+cli.add_command(export_command("apps.sentiment.export"))
 
 
 def main():

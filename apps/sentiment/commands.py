@@ -1,8 +1,5 @@
 """The sentiment app's commands as plain functions; `cli.py` is a thin layer over them."""
 
-import itertools
-import json
-import re
 import time
 from pathlib import Path
 
@@ -12,7 +9,7 @@ from apps.sentiment import baseline
 from apps.sentiment import data as sentiment_data
 from apps.sentiment.settings import TRAINING
 from seqcore.errors import SeqcoreError
-from seqcore.registry import preset_kwargs
+from seqcore.run_config import backbone_config, check_options, training_config
 from seqcore.runs import open_run, prepare_run
 
 TASK = "sentiment"
@@ -27,33 +24,25 @@ def resolve_config(
     text_column="text",
     label_column="label",
     limit=None,
-    backbone=DEFAULT_BACKBONE,
-    cell=None,
-    units=None,
-    layers=None,
-    bidirectional=None,
-    dropout=None,
-    recurrent_dropout=None,
-    pooling=None,
-    embedding_dim=None,
     max_tokens=20000,
     sequence_length=None,
     wide=True,
     init_from=None,
+    backbone=DEFAULT_BACKBONE,
     head_dropout=0.2,
-    epochs=TRAINING["epochs"],
-    batch_size=TRAINING["batch_size"],
-    seed=0,
-    patience=TRAINING["patience"],
-    ema=TRAINING["ema"],
+    **options,
 ):
     """Task defaults, then the preset, then explicit options: the run's whole configuration.
+
+    `options` are the shared backbone and training options
+    (`seqcore.run_config`), by the names the command line gives them.
 
     Example:
 
     >>> resolve_config(backbone="bigru", units=32)["backbone"]["bidirectional"]
     True
     """
+    check_options(options)
     return {
         "task": TASK,
         "data": {
@@ -67,27 +56,10 @@ def resolve_config(
         # on texts in memory: not for streamed TFRecord shards.
         "wide": bool(wide) and not _is_streamed(data),
         "preset": backbone,
-        "backbone": preset_kwargs(
-            backbone,
-            defaults=BACKBONE_DEFAULTS,
-            cell=cell,
-            units=units,
-            num_layers=layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            pooling=pooling,
-            embedding_dim=embedding_dim,
-        ),
+        "backbone": backbone_config(backbone, BACKBONE_DEFAULTS, options),
         "head": {"dropout": head_dropout},
         "init_from": None if init_from is None else str(Path(init_from).resolve()),
-        "training": {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "seed": seed,
-            "patience": patience,
-            "ema": float(ema),
-        },
+        "training": training_config(options, TRAINING),
     }
 
 
@@ -493,207 +465,3 @@ def evaluate(run_dir, data=None, split="test", text_column=None, label_column=No
             **baseline.baseline_report(reference, texts, labels, model.class_names),
         }
     return metrics
-
-
-#: Texts per model call in `predict`: memory stays bounded whatever the input size.
-PREDICT_BATCH = 256
-
-
-def gather_texts(texts=(), file=None, stdin=None):
-    """Inputs for `predict`: arguments, then a file (or `-` for stdin), else piped stdin.
-
-    Arguments and stdin are read and checked at once; a file is streamed
-    line by line (non-empty lines, stripped) and checked as it is read, so
-    a file of any size takes bounded memory.
-
-    Returns:
-        An iterator of texts.
-    """
-    texts = list(texts)
-    for position, text in enumerate(texts, start=1):
-        _check_text(position, text)
-    if file is not None and str(file) != "-":
-        lines = _file_texts(file)
-        first = next(lines)  # raises the file's own errors (missing, no text) before any output
-        return itertools.chain(texts, [first], lines)
-    if file is not None:
-        texts += sentiment_data.read_texts(file)
-    elif not texts and stdin is not None and not stdin.isatty():
-        texts = sentiment_data.read_texts("-", required=False)
-    if not texts:
-        raise SeqcoreError(
-            "no input text; expected TEXT arguments, --file PATH, or lines on stdin"
-        )
-    for position, text in enumerate(texts, start=1):
-        _check_text(position, text)
-    return iter(texts)
-
-
-def _check_text(position, text):
-    if not text.strip():
-        raise SeqcoreError(f"input {position} is empty; expected non-empty text")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise SeqcoreError(
-            f"input {position} is not valid UTF-8; expected UTF-8 text; received: {text!r}"
-        ) from None
-
-
-def _file_texts(path):
-    """Non-empty stripped lines of a UTF-8 file, read one line at a time (generator).
-
-    Lines end at \\n, \\r\\n or \\r, as in `sentiment_data.read_texts`, whose
-    errors it repeats.
-    """
-    file = Path(path)
-    if file.is_dir():
-        raise SeqcoreError(f"expected a text file with one text per line; received a directory: {path}")
-    if not file.is_file():
-        raise SeqcoreError(f"text file not found: {path}; expected a file with one text per line")
-    found, offset = False, 0
-    with open(file, "rb") as stream:
-        for raw in stream:
-            start = 3 if offset == 0 and raw.startswith(b"\xef\xbb\xbf") else 0
-            try:
-                line = raw[start:].decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise SeqcoreError(
-                    f"{path} is not valid UTF-8: invalid byte 0x{error.object[error.start]:02x} "
-                    f"at byte offset {offset + start + error.start}; expected UTF-8 text"
-                ) from None
-            offset += len(raw)
-            for text in re.split(r"\r\n?|\n", line):
-                if text.strip():
-                    found = True
-                    yield text.strip()
-    if not found:
-        raise SeqcoreError(f"{path} has no text; expected one text per non-empty line")
-
-
-def predict_batches(model_path, texts, batch_size=None):
-    """Like `predict`, lazily: one list of results per `batch_size` texts.
-
-    The model is loaded once; `texts` may be any iterable (a streamed file),
-    and at most one batch of texts and results is held at a time.
-    """
-    model_path = Path(model_path)
-    if not model_path.is_dir():
-        problem = "a file" if model_path.exists() else "nothing there"
-        raise SeqcoreError(
-            f"not a model: {model_path}; expected a run or export directory, found {problem}"
-        )
-    if (model_path / "model.keras").is_file() or not _looks_like_export(model_path):
-        import tensorflow as tf
-
-        from apps.sentiment.model import INPUT_SIGNATURE, serving_function
-
-        model = load_run_model(model_path)
-        class_names = model.class_names
-        serve = tf.function(serving_function(model), input_signature=INPUT_SIGNATURE)
-
-        def label(batch):
-            probabilities = serve(tf.constant(batch))["probabilities"].numpy()
-            return [class_names[i] for i in probabilities.argmax(axis=-1)], probabilities
-    else:
-        loaded, class_names = _load_export(model_path)
-
-        def label(batch):
-            import tensorflow as tf
-
-            outputs = loaded.signatures["serving_default"](text=tf.constant(batch))
-            labels = [name.decode("utf-8") for name in outputs["label"].numpy()]
-            return labels, outputs["probabilities"].numpy()
-
-    texts, batch_size = iter(texts), batch_size or PREDICT_BATCH
-    while batch := list(itertools.islice(texts, batch_size)):
-        labels, probabilities = label(batch)
-        names = class_names or [str(i) for i in range(probabilities.shape[-1])]
-        yield [
-            {
-                "text": text,
-                "label": name,
-                "probabilities": {n: float(p) for n, p in zip(names, row)},
-            }
-            for text, name, row in zip(batch, labels, probabilities)
-        ]
-
-
-def predict(model_path, texts):
-    """Labels and class probabilities from a run directory or an export.
-
-    Returns:
-        A list of dicts: `text`, `label`, `probabilities` (name -> float).
-    """
-    return [result for batch in predict_batches(model_path, texts) for result in batch]
-
-
-def _looks_like_export(path):
-    return (path / "saved_model.pb").is_file() or any(
-        child.name.isdigit() for child in path.iterdir() if child.is_dir()
-    )
-
-
-def _load_export(path):
-    """The loaded export (checked to be a sentiment one) and its class names (None without metadata)."""
-    import tensorflow as tf
-
-    from seqcore.export import resolve_version_dir
-
-    loaded = tf.saved_model.load(str(resolve_version_dir(path)))
-    signature = loaded.signatures.get("serving_default")
-    if signature is None or "text" not in signature.structured_input_signature[1]:
-        raise SeqcoreError(
-            f"not a sentiment export: {path}; expected a serving_default signature "
-            "with a `text` input"
-        )
-    class_names = None
-    if "metadata" in loaded.signatures:
-        names = loaded.signatures["metadata"]()["class_names"].numpy()
-        class_names = [name.decode("utf-8") for name in names]
-    return loaded, class_names
-
-
-def export(run_dir, export_base, version=None, format="saved_model", quantize=False):
-    """Writes `export_base/<version>/` for TensorFlow Serving; returns its path.
-
-    With `format="tflite"`, `<version>/tflite/` also holds `model.tflite`
-    (and `model.int8.tflite` with `quantize`) with the vocabularies its
-    client needs (`apps.sentiment.tflite`), each checked against the Keras
-    model, written in the same atomic step.
-    """
-    from apps.sentiment.model import INPUT_SIGNATURE, SAMPLE_TEXTS, serving_function
-    from seqcore.export import export_saved_model
-    from seqcore.tflite import extra_writer
-
-    model = load_run_model(run_dir)
-    writer = None
-    if format == "tflite":
-        from apps.sentiment.tflite import tflite_models
-
-        writer = extra_writer(lambda: tflite_models(model, SAMPLE_TEXTS), quantize=quantize)
-    probabilities = model.predict(np.array(SAMPLE_TEXTS, dtype=object), verbose=0)
-    labels = [model.class_names[i] for i in probabilities.argmax(axis=-1)]
-    return export_saved_model(
-        export_base,
-        serving_function(model),
-        INPUT_SIGNATURE,
-        sample_inputs={"text": SAMPLE_TEXTS},
-        expected_outputs={"probabilities": probabilities, "label": labels},
-        track=[model, model.preprocessor],
-        metadata={"class_names": model.class_names},
-        version=version,
-        extra_writer=writer,
-    )
-
-
-def format_predictions(predictions, as_json=False):
-    """One line per input: label, its probability and the (shortened) text."""
-    if as_json:
-        return "\n".join(json.dumps(p) for p in predictions)
-    lines = []
-    for p in predictions:
-        text = " ".join(p["text"].split())  # one line per input, whatever the text holds
-        text = text if len(text) <= 60 else text[:57] + "..."
-        lines.append(f"{p['label']}\t{p['probabilities'][p['label']]:.3f}\t{text}")
-    return "\n".join(lines)

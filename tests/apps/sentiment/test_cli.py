@@ -300,13 +300,13 @@ def test_predict_file(run_dir, tmp_path):
 
 
 def test_predict_runs_the_model_in_bounded_batches(run_dir, exported):
-    from apps.sentiment import commands
+    from apps.sentiment import prediction
 
     texts = [f"film number {i} was {'great' if i % 2 else 'dull'}" for i in range(10)]
     for model in (run_dir, exported[0]):
-        batches = list(commands.predict_batches(model, iter(texts), batch_size=4))
+        batches = list(prediction.predict_batches(model, iter(texts), batch_size=4))
         assert [len(batch) for batch in batches] == [4, 4, 2]
-        whole = commands.predict(model, texts)
+        whole = prediction.predict(model, texts)
         assert [r["label"] for b in batches for r in b] == [r["label"] for r in whole]
 
 

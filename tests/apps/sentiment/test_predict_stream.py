@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.sentiment import commands
+from apps.sentiment import prediction
 from apps.sentiment.data import read_texts
 from seqcore.errors import SeqcoreError
 
@@ -23,7 +23,7 @@ BAD = {
 def test_streamed_lines_equal_the_whole_file_reader(tmp_path, name):
     path = tmp_path / "texts.txt"
     path.write_bytes(CASES[name])
-    assert list(commands.gather_texts(file=str(path))) == read_texts(path)
+    assert list(prediction.gather_texts(file=str(path))) == read_texts(path)
 
 
 @pytest.mark.parametrize("name", BAD)
@@ -33,18 +33,18 @@ def test_streamed_errors_equal_the_whole_file_reader(tmp_path, name):
     with pytest.raises(SeqcoreError) as expected:
         read_texts(path)
     with pytest.raises(SeqcoreError) as streamed:
-        list(commands.gather_texts(file=str(path)))
+        list(prediction.gather_texts(file=str(path)))
     assert str(streamed.value) == str(expected.value)
 
 
 def test_a_file_is_read_lazily_and_arguments_are_checked_first(tmp_path):
     path = tmp_path / "texts.txt"
     path.write_bytes(b"one\ntwo\n" + b"bad \xff\n")
-    texts = commands.gather_texts(["first"], file=str(path))
+    texts = prediction.gather_texts(["first"], file=str(path))
     assert [next(texts), next(texts), next(texts)] == ["first", "one", "two"]  # not read past here yet
     with pytest.raises(SeqcoreError, match="not valid UTF-8"):
         next(texts)
     with pytest.raises(SeqcoreError, match="input 2 is empty"):
-        commands.gather_texts(["ok", "  "], file=str(path))
+        prediction.gather_texts(["ok", "  "], file=str(path))
     with pytest.raises(SeqcoreError, match="text file not found"):
-        commands.gather_texts(file=str(tmp_path / "missing.txt"))
+        prediction.gather_texts(file=str(tmp_path / "missing.txt"))

@@ -9,6 +9,7 @@ import tensorflow as tf
 from click.testing import CliRunner
 
 from apps.sentiment import commands
+from apps.sentiment import export as sentiment_export
 from apps.sentiment.cli import cli
 from apps.sentiment.data import load_splits
 from seqcore.tfrecords import read_split
@@ -67,7 +68,7 @@ def test_mixed_precision_trains_and_exports_float32_probabilities(tmp_path, revi
     assert json.loads((run / "config.json").read_text())["backbone"]["dtype"] == "mixed_bfloat16"
     model = commands.load_run_model(run)
     assert model.backbone.get_layer("mean_pooling").dtype_policy.name == "mixed_bfloat16"
-    path = commands.export(str(run), str(exports))
+    path = sentiment_export.export(str(run), str(exports))
     served = tf.saved_model.load(str(path)).signatures["serving_default"](text=tf.constant(["great fun"]))
     assert served["probabilities"].dtype == tf.float32
     assert abs(float(tf.reduce_sum(served["probabilities"])) - 1.0) < 1e-3
