@@ -11,7 +11,3 @@ QUANTILES = (0.1, 0.5, 0.9)
 
 #: Training defaults: the `--epochs`, `--batch-size`, `--patience` and `--ema` options.
 TRAINING = {"epochs": 10, "batch_size": 64, "patience": 2, "ema": 0.0}
-
-#: Gradient steps the default training runs at least (the default epochs of elecdemand's 93 batches):
-#: a short series gets more epochs, with the patience scaled (`apps.forecast.budget`).
-STEP_BUDGET = 930
