@@ -20,11 +20,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from apps.sentiment.preprocessing import standardize_review
+from apps.sentiment.ngrams import WeightedNgrams
 
 
 @keras.saving.register_keras_serializable(package="seqcore")
-class NgramLogCountRatio(keras.layers.Layer):
+class NgramLogCountRatio(WeightedNgrams):
     """Marks a text's word 1..`ngrams` grams (presence) and scales each by its log-count ratio.
 
     Sparse, like `NgramTfIdf`: a text of any length costs memory in
@@ -53,26 +53,18 @@ class NgramLogCountRatio(keras.layers.Layer):
     True
     """
 
-    def __init__(self, max_tokens=200000, ngrams=3, alpha=1.0, vocabulary_size=None, **kwargs):
-        super().__init__(**kwargs)
-        self.max_tokens = int(max_tokens)
-        self.ngrams = int(ngrams)
-        self.alpha = float(alpha)
-        self.vocabulary_size = None if vocabulary_size is None else int(vocabulary_size)
-        self.counter = keras.layers.TextVectorization(
-            max_tokens=self.max_tokens,
-            standardize=standardize_review,
-            ngrams=self.ngrams,
-            output_mode="multi_hot",
-            sparse=True,
-            name="ngram_marker",
-        )
-        self.ratio = None
-        if self.vocabulary_size is not None:
-            self._make_ratio(self.vocabulary_size)
+    OUTPUT_MODE = "multi_hot"
+    WEIGHT = "ratio"
+    COUNTER_NAME = "ngram_marker"
 
-    def _make_ratio(self, size):
-        self.ratio = self.add_weight(name="ratio", shape=(size,), initializer="ones", trainable=False)
+    def __init__(self, max_tokens=200000, ngrams=3, alpha=1.0, vocabulary_size=None, **kwargs):
+        super().__init__(max_tokens, ngrams, vocabulary_size, **kwargs)
+        self.alpha = float(alpha)
+
+    @property
+    def ratio(self):
+        """The naive-Bayes log-count ratio of each vocabulary entry."""
+        return self.weight_vector
 
     def adapt(self, texts, labels, batch_size=256):
         """Learns the n-gram vocabulary and each n-gram's ratio from labelled training texts.
@@ -87,11 +79,8 @@ class NgramLogCountRatio(keras.layers.Layer):
         labels = np.asarray(labels)
         self.counter.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(batch_size))
         size = self.counter.vocabulary_size()
-        if self.ratio is None or self.ratio.shape[0] != size:
-            self.vocabulary_size = size
-            self._make_ratio(size)
         if len(np.unique(labels)) != 2 or labels.max() != 1:
-            self.ratio.assign(np.ones(size, dtype="float32"))
+            self._set_weights(np.ones(size, dtype="float32"))
             return
         presence = np.full((2, size), self.alpha)  # (negative, positive) sums, smoothed
         for start in range(0, len(texts), batch_size):
@@ -99,24 +88,10 @@ class NgramLogCountRatio(keras.layers.Layer):
             rows = labels[start:start + batch_size][marks.indices[:, 0].numpy()]
             np.add.at(presence, (rows, marks.indices[:, 1].numpy()), marks.values.numpy())
         presence /= presence.sum(axis=1, keepdims=True)
-        self.ratio.assign(np.log(presence[1] / presence[0]).astype("float32"))
-
-    def build(self, input_shape=None):
-        self.built = True
-
-    def call(self, inputs):
-        marks = self.counter(inputs)
-        weights = tf.gather(tf.convert_to_tensor(self.ratio), marks.indices[:, 1])
-        return tf.SparseTensor(marks.indices, tf.cast(marks.values, "float32") * weights, marks.dense_shape)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.vocabulary_size)
+        self._set_weights(np.log(presence[1] / presence[0]))
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"max_tokens": self.max_tokens, "ngrams": self.ngrams, "alpha": self.alpha,
-                       "vocabulary_size": self.vocabulary_size})
-        return config
+        return {**super().get_config(), "alpha": self.alpha}
 
 
 #: How the n-gram path reads text (1-3 grams, the 200,000 most frequent) and trains
