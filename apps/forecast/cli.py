@@ -6,7 +6,8 @@ import click
 
 from apps.forecast import settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
+from seqcore.cli.options import (backbone_options, export_command, refuse_options_with_resume,
+                                 train_on_this_worker, training_options)
 from seqcore.registry import FORECAST_HEADS
 
 
@@ -101,11 +102,8 @@ def train(data, time_col, target, features, future_features, country, id_col, ou
         data=data, time_column=time_col, target=target, features=features, future_features=future_features,
         country=country, id_column=id_col, **_shard_windows(ctx, data, options),
     )
-    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite, echo=_warn,
-                                   strategy=strategy, mixed_precision=mixed_precision)
-    if metrics is None:
-        click.echo(f"worker done; the chief writes the run to {path}")
-        return
+    path, metrics = train_on_this_worker(commands.train, config, out=out, resume=resume, overwrite=overwrite,
+                                                 echo=_warn, strategy=strategy, mixed_precision=mixed_precision)
     click.echo(format_report(metrics["test"], title="test part:"))
     click.echo(f"run written to {path}")
 

@@ -7,7 +7,8 @@ import click
 
 from apps.sentiment import settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
+from seqcore.cli.options import (backbone_options, export_command, refuse_options_with_resume,
+                                 train_on_this_worker, training_options)
 
 
 @click.group(cls=SeqcoreGroup)
@@ -57,11 +58,8 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, wide, i
         init_from=init_from,
         **options,
     )
-    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,
-                                   strategy=strategy, mixed_precision=mixed_precision)
-    if metrics is None:
-        click.echo(f"worker done; the chief writes the run to {path}")
-        return
+    path, metrics = train_on_this_worker(commands.train, config, out=out, resume=resume, overwrite=overwrite,
+                                                 strategy=strategy, mixed_precision=mixed_precision)
     test = metrics["test"]
     reference = metrics.get("baseline")
     against = f" (baseline {reference['test']['accuracy']:.4f})" if reference else ""

@@ -8,7 +8,8 @@ import click
 from apps.speech import settings
 from apps.speech import detection_settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
+from seqcore.cli.options import (backbone_options, export_command, refuse_options_with_resume,
+                                 train_on_this_worker, training_options)
 
 
 def _words(ctx, param, value):
@@ -122,11 +123,8 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sy
 
         refuse_unstreamable_options(front_end=front_end, **options)
         config = streamable_config(config)
-    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,
-                                   strategy=strategy, mixed_precision=mixed_precision)
-    if metrics is None:
-        click.echo(f"worker done; the chief writes the run to {path}")
-        return
+    path, metrics = train_on_this_worker(commands.train, config, out=out, resume=resume, overwrite=overwrite,
+                                                 strategy=strategy, mixed_precision=mixed_precision)
     test = metrics["test"]
     click.echo(f"test accuracy {test['accuracy']:.4f}, F1 {test['f1']:.4f} "
                f"on {test['examples']} clips; run written to {path}")

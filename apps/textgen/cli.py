@@ -6,7 +6,8 @@ import click
 
 from apps.textgen import settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, export_command, refuse_options_with_resume, training_options
+from seqcore.cli.options import (backbone_options, export_command, refuse_options_with_resume,
+                                 train_on_this_worker, training_options)
 
 
 @click.group(cls=SeqcoreGroup)
@@ -49,11 +50,8 @@ def train(data, level, seq_len, max_tokens, validation_fraction, embedding_dim, 
         validation_fraction=validation_fraction, embedding_dim=embedding_dim,
         learning_rate=learning_rate, max_minutes=max_minutes, **options,
     )
-    path, metrics = commands.train(config, out=out, resume=resume, overwrite=overwrite,
-                                   strategy=strategy, mixed_precision=mixed_precision)
-    if metrics is None:
-        click.echo(f"worker done; the chief writes the run to {path}")
-        return
+    path, metrics = train_on_this_worker(commands.train, config, out=out, resume=resume, overwrite=overwrite,
+                                                 strategy=strategy, mixed_precision=mixed_precision)
     held_out = metrics.get("test", metrics["validation"])
     click.echo(
         f"{held_out['text']}: {held_out['nats_per_char']:.4f} nats/char "

@@ -184,3 +184,17 @@ def export_command(commands_module):
         click.echo(f"inspect it: saved_model_cli show --dir {path} --all")
 
     return export
+
+
+def train_on_this_worker(train, config, **run_options):
+    """Runs an app's `train(config, **run_options)` and returns `(path, metrics)` on the chief.
+
+    A non-chief worker of a multi-worker job trains its share and writes
+    nothing: it says where the chief writes the run, and the command ends
+    there (exit status 0).
+    """
+    path, metrics = train(config, **run_options)
+    if metrics is None:
+        click.echo(f"worker done; the chief writes the run to {path}")
+        click.get_current_context().exit(0)
+    return path, metrics
