@@ -35,6 +35,7 @@ import sys
 import numpy as np
 
 from seqcore.errors import SeqcoreError
+from seqcore.text import decode_utf8
 
 # A review or a row may be long; the csv module's default cap is 128 KiB a field.
 csv.field_size_limit(2**31 - 1)
@@ -187,7 +188,7 @@ def read_texts(path, required=True):
         if not file.is_file():
             raise SeqcoreError(f"text file not found: {path}; expected a file with one text per line")
         data = file.read_bytes()
-    texts = [line.strip() for line in _lines(_decode(data, name)) if line.strip()]
+    texts = [line.strip() for line in _lines(decode_utf8(data, name)) if line.strip()]
     if not texts and required:
         raise SeqcoreError(f"{name} has no text; expected one text per non-empty line")
     return texts
@@ -205,15 +206,6 @@ def _order(labels, rng, balanced=False):
         rank = rng.permutation(len(idx)) + rng.random(len(idx))
         key[idx] = rank if balanced else rank / len(idx)
     return np.argsort(key, kind="stable")
-
-
-def _decode(data, name):
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    try:
-        return data[bom:].decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SeqcoreError(f"{name} is not valid UTF-8: invalid byte 0x{e.object[e.start]:02x} "
-                           f"at byte offset {e.start + bom}; expected UTF-8 text") from None
 
 
 def _lines(text):
@@ -307,7 +299,7 @@ def _load_path(source, text_column, label_column):
     if suffix not in _FILE_KINDS:
         raise SeqcoreError(f"unsupported data file {source}: expected .csv, .tsv, .jsonl or a "
                            f"directory; received a {suffix or 'extension-less'} file")
-    content = _decode(path.read_bytes(), source)
+    content = decode_utf8(path.read_bytes(), source)
     if not content.strip():
         raise SeqcoreError(f"data file {source} is empty; expected a header or JSON lines with "
                            f"{text_column!r} and {label_column!r}")
@@ -382,7 +374,7 @@ def _read_folders(folders, names):
             raise SeqcoreError(f"{folder.parent} has class folder {folder.name!r} that train/ "
                                f"lacks; expected classes: {', '.join(names)}")
         for file in _txt_files(folder):
-            texts.append(_decode(file.read_bytes(), str(file)).strip())
+            texts.append(decode_utf8(file.read_bytes(), str(file)).strip())
             labels.append(names.index(folder.name))
             if not texts[-1]:
                 raise SeqcoreError(f"text file {file} is empty; "
