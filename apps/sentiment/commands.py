@@ -1,6 +1,5 @@
 """The sentiment app's commands as plain functions; `cli.py` is a thin layer over them."""
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,8 @@ from apps.sentiment import data as sentiment_data
 from apps.sentiment.settings import TRAINING
 from seqcore.errors import SeqcoreError
 from seqcore.run_config import backbone_config, check_options, training_config
-from seqcore.runs import open_run, prepare_run
+from seqcore.runs import open_run
+from seqcore.train_flow import TrainingData
 
 TASK = "sentiment"
 DEFAULT_BACKBONE = "lstm"
@@ -152,23 +152,35 @@ def _streamed_dataset(examples, batch_size, shuffle_seed=None, shuffle_buffer=10
     ).prefetch(tf.data.AUTOTUNE)
 
 
-class _Examples:
-    """The run's examples, in memory (`load_splits`) or streamed from `prepare`'s TFRecord shards."""
+class TextTraining(TrainingData):
+    """A sentiment run's examples, in memory (`load_splits`) or streamed from `prepare`'s TFRecord shards.
 
-    def __init__(self, data_config, workers=1):
+    In memory, the report also trains the TF-IDF baseline and joins the
+    NBSVM n-gram path (`config["wide"]`), so their time counts as training.
+    """
+
+    report_trains = True
+
+    def __init__(self, config, workers=1):
         from seqcore.tfrecords import is_tfrecord_source, read_manifest
 
+        data_config = config["data"]
         self.source = data_config["source"]
         self.workers = workers
         if is_tfrecord_source(self.source):
             manifest = read_manifest(self.source, task=TASK)
             self.splits = None
             self.class_names = manifest["metadata"]["class_names"]
-            self.description = f"TFRecord shards in {manifest['directory']} ({manifest['metadata']['source']})"
+            description = f"TFRecord shards in {manifest['directory']} ({manifest['metadata']['source']})"
         else:
             self.splits = _load_splits(data_config)
             self.class_names = self.splits.class_names
-            self.description = self.splits.source
+            description = self.splits.source
+        super().__init__({**config, "class_names": self.class_names,
+                          "data": {**data_config, "description": description}})
+
+    def build_model(self):
+        return _initialized(_new_classifier(self.config, self), self.config.get("init_from"))
 
     def _split(self, name, workers=1):
         from seqcore.tfrecords import read_split
@@ -191,7 +203,17 @@ class _Examples:
             return _dataset(self.splits.validation_texts, self.splits.validation_labels, 256)
         return _streamed_dataset(self._split("validation", self.workers), 256)
 
-    def report(self, model, split):
+    def report(self, model, run):
+        """Test and validation metrics; in memory also the baseline's and the joined n-gram path's."""
+        seed = self.config["training"]["seed"]
+        metrics = {"test": self.split_report(model, "test"), "validation": self.split_report(model, "validation")}
+        if self.splits is not None:
+            _, metrics["baseline"] = _baseline_metrics(self.splits, seed, run.work)
+            if self.config.get("wide"):
+                metrics = _join_wide_path(model, self, metrics, seed, run.work)
+        return metrics
+
+    def split_report(self, model, split):
         """Classification metrics of `model` on a split (streamed for TFRecord shards)."""
         if self.splits is not None:
             texts = getattr(self.splits, f"{split}_texts")
@@ -206,7 +228,7 @@ class _Examples:
 
 def train(config, out=None, resume=False, overwrite=False, verbose="auto", backup_every=50, callbacks=(),
           strategy="auto", mixed_precision=None):
-    """Trains a classifier and writes a finished run directory.
+    """Trains a classifier and writes a finished run directory (`seqcore.train_flow.train_task`).
 
     Args:
         config: from `resolve_config`; ignored on `resume`, which reads the
@@ -224,48 +246,11 @@ def train(config, out=None, resume=False, overwrite=False, verbose="auto", backu
         `(run_path, metrics)`; a non-chief worker of a cluster writes
         nothing and returns `(path the chief writes, None)`.
     """
-    from seqcore.distribute import resolve_strategy, with_mixed_precision
-    from seqcore.training import discard_on_error, finish_run, run_training
+    from seqcore.train_flow import train_task
 
-    run, stored = prepare_run(out, TASK, resume=resume, overwrite=overwrite, strategy=strategy)
-    distribution = resolve_strategy(strategy)  # before any other TensorFlow op
-    config = stored or with_mixed_precision(config, mixed_precision)
-    examples = _Examples(config["data"], workers=distribution.workers)
-    config = {**config, "class_names": examples.class_names}
-    config["data"] = {**config["data"], "description": examples.description}
-    run.start(resume=resume, overwrite=overwrite)
-
-    training = config["training"]
-    with discard_on_error(run, resume):
-        started = time.time()
-        model = run_training(
-            run,
-            config,
-            lambda: _initialized(_new_classifier(config, examples), config.get("init_from")),
-            examples.train_dataset(distribution.global_batch_size(training["batch_size"]), training["seed"]),
-            examples.validation_dataset(),
-            epochs=training["epochs"],
-            resume=resume,
-            patience=training["patience"],
-            seed=training["seed"],
-            verbose=verbose,
-            backup_every=backup_every,
-            extra_callbacks=callbacks,
-            distribution=distribution,
-            batch_size=training["batch_size"],
-        )
-        if not run.is_chief:
-            return finish_run(run, None), None
-        metrics = {
-            "test": examples.report(model, "test"),
-            "validation": examples.report(model, "validation"),
-        }
-        if examples.splits is not None:
-            _, metrics["baseline"] = _baseline_metrics(examples.splits, training["seed"], run.work)
-            if config.get("wide"):
-                metrics = _join_wide_path(model, examples, metrics, training["seed"], run.work)
-        metrics["train_seconds"] = round(time.time() - started, 1)
-        return finish_run(run, metrics), metrics
+    return train_task(TASK, lambda config, distribution: TextTraining(config, distribution.workers), config, out,
+                      resume=resume, overwrite=overwrite, verbose=verbose, backup_every=backup_every,
+                      callbacks=callbacks, strategy=strategy, mixed_precision=mixed_precision)
 
 
 def _new_classifier(config, examples):
@@ -372,8 +357,8 @@ def _join_wide_path(model, examples, metrics, seed, folder):
     joined = combine(model, wide, weight)
     save_model_atomically(joined, Path(folder) / "model.keras")
     return {
-        "test": examples.report(joined, "test"),
-        "validation": examples.report(joined, "validation"),
+        "test": examples.split_report(joined, "test"),
+        "validation": examples.split_report(joined, "validation"),
         "wide_weight": weight,
         "recurrent": {"test": metrics["test"], "validation": metrics["validation"]},
         "ngram_path": {
@@ -439,8 +424,8 @@ def evaluate(run_dir, data=None, split="test", text_column=None, label_column=No
     model = load_run_model(run_dir)
     texts = None  # stays None for streamed TFRecord shards: no baseline for those
     if data is None:
-        examples = _Examples(config["data"])
-        metrics = examples.report(model, split)
+        examples = TextTraining(config)
+        metrics = examples.split_report(model, split)
         if examples.splits is not None:
             texts, labels = getattr(examples.splits, f"{split}_texts"), getattr(examples.splits, f"{split}_labels")
     else:
