@@ -6,8 +6,8 @@ import click
 
 from apps.forecast import settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import (backbone_options, export_command, refuse_options_with_resume,
-                                 train_on_this_worker, training_options)
+from seqcore.cli.options import backbone_options, export_command, training_options
+from seqcore.cli.options import refuse_options_with_resume, train_on_this_worker
 from seqcore.registry import FORECAST_HEADS
 
 

@@ -7,8 +7,8 @@ import click
 
 from apps.sentiment import settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import (backbone_options, export_command, refuse_options_with_resume,
-                                 train_on_this_worker, training_options)
+from seqcore.cli.options import backbone_options, export_command, training_options
+from seqcore.cli.options import refuse_options_with_resume, train_on_this_worker
 
 
 @click.group(cls=SeqcoreGroup)

@@ -31,18 +31,9 @@ class NgramLogCountRatio(WeightedNgrams):
     proportion to its distinct n-grams.
 
     Args:
-        max_tokens: vocabulary size (the most frequent n-grams of the
-            adapted text, out-of-vocabulary slot included).
-        ngrams: longest n-gram marked.
-        alpha: smoothing count added to every n-gram of each class.
-        vocabulary_size: set from the adapted vocabulary; given only when a
-            saved layer is rebuilt.
-
-    Call arguments:
-        inputs: string tensor `(batch,)`.
-
-    Returns:
-        A float32 `tf.SparseTensor` `(batch, vocabulary_size)`.
+        alpha: smoothing count added to every n-gram of each class; the
+            other arguments, the call and the output are as in
+            `WeightedNgrams` (n-grams are marked, not counted).
 
     Example:
 

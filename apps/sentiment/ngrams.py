@@ -15,6 +15,19 @@ class WeightedNgrams(keras.layers.Layer):
     entry) and learns the vocabulary and the weights in `adapt`, calling
     `_set_weights`. Counting is sparse, so a text of any length costs memory
     in proportion to its distinct n-grams, not to the vocabulary.
+
+    Args:
+        max_tokens: vocabulary size (the most frequent n-grams of the
+            adapted text, out-of-vocabulary slot included).
+        ngrams: longest n-gram counted.
+        vocabulary_size: set from the adapted vocabulary; given only when a
+            saved layer is rebuilt.
+
+    Call arguments:
+        inputs: string tensor `(batch,)`.
+
+    Returns:
+        A float32 `tf.SparseTensor` `(batch, vocabulary_size)`.
     """
 
     OUTPUT_MODE = "count"
@@ -77,18 +90,7 @@ class NgramTfIdf(WeightedNgrams):
     TF-IDF output fails in this Keras version; counting sparsely and
     weighting the counts here avoids it.)
 
-    Args:
-        max_tokens: vocabulary size (the most frequent n-grams of the
-            adapted text, out-of-vocabulary slot included).
-        ngrams: longest n-gram counted.
-        vocabulary_size: set from the adapted vocabulary; given only when a
-            saved layer is rebuilt.
-
-    Call arguments:
-        inputs: string tensor `(batch,)`.
-
-    Returns:
-        A float32 `tf.SparseTensor` `(batch, vocabulary_size)`.
+    Arguments, call and output as in `WeightedNgrams`.
 
     Example:
 

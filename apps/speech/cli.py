@@ -8,8 +8,8 @@ import click
 from apps.speech import settings
 from apps.speech import detection_settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import (backbone_options, export_command, refuse_options_with_resume,
-                                 train_on_this_worker, training_options)
+from seqcore.cli.options import backbone_options, export_command, training_options
+from seqcore.cli.options import refuse_options_with_resume, train_on_this_worker
 
 
 def _words(ctx, param, value):
