@@ -19,6 +19,7 @@ from tests.export_parity import serve_with_tensorflow_alone
 from apps.sentiment.cli import cli as sentiment_cli
 from seqcore.cli.main import cli as seqcore_cli
 from seqcore.registry import PRESETS
+from tests.cli_helpers import fails as one_line_error, ok
 
 POSITIVE = [
     "a great film, i loved it", "wonderful acting and a lovely story", "i loved this movie",
@@ -71,32 +72,15 @@ def invoke(*args, input=None, app=seqcore_cli):
     return CliRunner().invoke(app, args, input=input, prog_name=prog)
 
 
-def ok(result):
-    if result.exit_code != 0:
-        import traceback
-
-        detail = ""
-        if result.exc_info and not isinstance(result.exception, SystemExit):
-            detail = "".join(traceback.format_exception(*result.exc_info))
-        pytest.fail(f"exit code {result.exit_code}\n{result.output}\n{detail}")
-    return result
-
-
 def fails(result, match):
-    """Asserts a clean one-line `Error: ...` failure; returns the line.
+    """`tests.cli_helpers.fails`, and the line is on stderr alone.
 
     In click >= 8.2 `result.output` holds stdout and stderr interleaved, and
     `result.stderr` stderr alone.
     """
-    assert result.exit_code == 1, (result.exit_code, result.output, result.exc_info)
-    assert isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("Error: "), result.output
-    assert result.stdout == "" and result.stderr.strip() == lines[0]
-    assert match in lines[0], lines[0]
-    return lines[0]
+    line = one_line_error(result, match)
+    assert result.stdout == "" and result.stderr.strip() == line
+    return line
 
 
 def usage_error(result, option):
