@@ -92,7 +92,9 @@ def predict_batches(model_path, texts, batch_size=None):
         raise SeqcoreError(
             f"not a model: {model_path}; expected a run or export directory, found {problem}"
         )
-    if (model_path / "model.keras").is_file() or not _looks_like_export(model_path):
+    from seqcore.export import is_export
+
+    if not is_export(model_path):
         import tensorflow as tf
 
         from apps.sentiment.model import INPUT_SIGNATURE, serving_function
@@ -137,29 +139,19 @@ def predict(model_path, texts):
     return [result for batch in predict_batches(model_path, texts) for result in batch]
 
 
-def _looks_like_export(path):
-    return (path / "saved_model.pb").is_file() or any(
-        child.name.isdigit() for child in path.iterdir() if child.is_dir()
-    )
-
-
 def _load_export(path):
     """The loaded export (checked to be a sentiment one) and its class names (None without metadata)."""
-    import tensorflow as tf
+    from seqcore.export import open_export
 
-    from seqcore.export import resolve_version_dir
-
-    loaded = tf.saved_model.load(str(resolve_version_dir(path)))
+    loaded, metadata = open_export(path)
     signature = loaded.signatures.get("serving_default")
     if signature is None or "text" not in signature.structured_input_signature[1]:
         raise SeqcoreError(
             f"not a sentiment export: {path}; expected a serving_default signature "
             "with a `text` input"
         )
-    class_names = None
-    if "metadata" in loaded.signatures:
-        names = loaded.signatures["metadata"]()["class_names"].numpy()
-        class_names = [name.decode("utf-8") for name in names]
+    names = metadata.get("class_names")
+    class_names = None if names is None else [name.decode("utf-8") for name in names]
     return loaded, class_names
 
 
