@@ -9,7 +9,6 @@ from apps.sentiment import data as sentiment_data
 from apps.sentiment.settings import TRAINING
 from seqcore.errors import SeqcoreError
 from seqcore.run_config import backbone_config, check_options, training_config
-from seqcore.runs import open_run
 from seqcore.train_flow import TrainingData
 
 TASK = "sentiment"
@@ -397,11 +396,10 @@ def run_baseline(run_dir, config):
 
 
 def load_run_model(run_dir):
-    """Loads a finished run's best model."""
-    from seqcore.saving import load_model
+    """Loads a finished sentiment run's best model (another task's run is refused)."""
+    from seqcore.saving import load_run
 
-    open_run(run_dir, task=TASK)
-    return load_model(Path(run_dir) / "model.keras")
+    return load_run(run_dir, TASK)[0]
 
 
 def evaluate(run_dir, data=None, split="test", text_column=None, label_column=None, with_baseline=True):
@@ -420,8 +418,9 @@ def evaluate(run_dir, data=None, split="test", text_column=None, label_column=No
         label_column: column of `data` holding the label (default: the run's).
         with_baseline: also report the baseline on the same texts.
     """
-    config = open_run(run_dir, task=TASK)
-    model = load_run_model(run_dir)
+    from seqcore.saving import load_run
+
+    model, config = load_run(run_dir, TASK)
     texts = None  # stays None for streamed TFRecord shards: no baseline for those
     if data is None:
         examples = TextTraining(config)
