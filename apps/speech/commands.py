@@ -1,7 +1,6 @@
 """The speech app's commands as plain functions; `cli.py` is a thin layer over them."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -389,7 +388,3 @@ def format_predictions(predictions, as_json=False):
     return "\n".join(
         f"{p['label']}\t{p['probabilities'][p['label']]:.3f}\t{p['file']}" for p in predictions
     )
-
-
-def write_output(text, stream=sys.stdout):
-    stream.write(text + "\n")
