@@ -199,3 +199,40 @@ def export_saved_model(
         if created_base and not published:
             shutil.rmtree(base, ignore_errors=True)
     return target
+
+
+def classifier_outputs(model, inputs):
+    """What a classifier task's `serving_default` gives for `inputs`: `probabilities` and `label`.
+
+    Args:
+        model: a classifier task with `class_names` (e.g. `seqcore.classifier.SequenceClassifier`).
+        inputs: a batch of the model's raw inputs.
+
+    Returns:
+        `{"probabilities": (batch, classes) array, "label": the most probable class name per input}`.
+    """
+    probabilities = model.predict(inputs, verbose=0)
+    return {"probabilities": probabilities, "label": [model.class_names[i] for i in probabilities.argmax(axis=-1)]}
+
+
+def export_classifier(export_base, model, serve_fn, input_signature, sample_inputs, metadata=None, **options):
+    """`export_saved_model` for a classifier task with a `preprocessor`.
+
+    The export is checked against `classifier_outputs` on the one input of
+    `sample_inputs`, tracks the model and its preprocessor, and serves
+    `class_names` beside `metadata` in the `metadata` signature.
+
+    Args:
+        export_base, serve_fn, input_signature, sample_inputs: as for `export_saved_model`.
+        model: the classifier task.
+        metadata: optional further constants for the `metadata` signature.
+        **options: `version`, `atol`, `endpoints`, `extra_writer` of `export_saved_model`.
+
+    Returns:
+        The path of the written version folder.
+    """
+    (inputs,) = sample_inputs.values()
+    return export_saved_model(
+        export_base, serve_fn, input_signature, sample_inputs, classifier_outputs(model, inputs),
+        track=[model, model.preprocessor], metadata={"class_names": model.class_names, **(metadata or {})}, **options,
+    )

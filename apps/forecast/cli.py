@@ -6,8 +6,8 @@ import click
 
 from apps.forecast import settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, export_command, training_options
-from seqcore.cli.options import refuse_options_with_resume, train_on_this_worker
+from seqcore.cli.options import backbone_options, data_option, export_command, option_group, training_options
+from seqcore.cli.options import refuse_options_with_resume, shard_options, train_on_this_worker
 from seqcore.registry import FORECAST_HEADS
 
 
@@ -22,34 +22,28 @@ def cli():
 
 def _data_options(data_help):
     """The options that choose the series and cut its windows (shared by train and prepare)."""
-
-    def decorate(command):
-        for option in reversed([
-            click.option("--data", help=data_help),
-            click.option("--time-col", help="Timestamp column of a file (ISO 8601); enables the season "
-                         "and future times."),
-            click.option("--target", help="Column(s) to forecast, comma-separated (required for a file)."),
-            click.option("--features", help="Past covariate column(s), comma-separated; '' for none."),
-            click.option("--future-features", help="Known-future covariate column(s) (a workday flag, a "
-                         "weather forecast...): read over the horizon too; '' for none (default for "
-                         "elecdemand: Temperature,WorkDay)."),
-            click.option("--country", help="Add a known-future 'holiday' flag from the time column: public "
-                         "holidays of this ISO country code (e.g. US, GB, AU-VIC), from the holidays package."),
-            click.option("--id-col", help="Column naming the series of each row, for several series in "
-                         "one file."),
-            click.option("--lookback", type=int, default=settings.WINDOW["lookback"], show_default=True,
-                         help="History steps the model reads."),
-            click.option("--horizon", type=int, default=settings.WINDOW["horizon"], show_default=True,
-                         help="Steps forecast at once."),
-            click.option("--stride", type=int, default=settings.WINDOW["stride"], show_default=True,
-                         help="Steps between training window origins (evaluation uses every origin)."),
-            click.option("--season", type=int, help="Seasonal period in steps (default: from the time step, "
-                         "e.g. 48 for 30 min)."),
-        ]):
-            command = option(command)
-        return command
-
-    return decorate
+    return option_group(
+        data_option(data_help),
+        click.option("--time-col", help="Timestamp column of a file (ISO 8601); enables the season "
+                     "and future times."),
+        click.option("--target", help="Column(s) to forecast, comma-separated (required for a file)."),
+        click.option("--features", help="Past covariate column(s), comma-separated; '' for none."),
+        click.option("--future-features", help="Known-future covariate column(s) (a workday flag, a "
+                     "weather forecast...): read over the horizon too; '' for none (default for "
+                     "elecdemand: Temperature,WorkDay)."),
+        click.option("--country", help="Add a known-future 'holiday' flag from the time column: public "
+                     "holidays of this ISO country code (e.g. US, GB, AU-VIC), from the holidays package."),
+        click.option("--id-col", help="Column naming the series of each row, for several series in "
+                     "one file."),
+        click.option("--lookback", type=int, default=settings.WINDOW["lookback"], show_default=True,
+                     help="History steps the model reads."),
+        click.option("--horizon", type=int, default=settings.WINDOW["horizon"], show_default=True,
+                     help="Steps forecast at once."),
+        click.option("--stride", type=int, default=settings.WINDOW["stride"], show_default=True,
+                     help="Steps between training window origins (evaluation uses every origin)."),
+        click.option("--season", type=int, help="Seasonal period in steps (default: from the time step, "
+                     "e.g. 48 for 30 min)."),
+    )
 
 
 def _shard_windows(ctx, data, options):
@@ -82,7 +76,7 @@ def _shard_windows(ctx, data, options):
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
               help="Calibrate the quantiles on the validation part (conformal).")
 @backbone_options(default_preset="lstm")
-@training_options(settings.TRAINING)
+@training_options(settings.TRAINING, help=settings.TRAINING_HELP)
 def train(data, time_col, target, features, future_features, country, id_col, out, resume, overwrite,
           strategy, mixed_precision, **options):
     """Train a forecaster and write a run directory.
@@ -110,7 +104,7 @@ def train(data, time_col, target, features, future_features, country, id_col, ou
 
 @cli.command()
 @click.argument("run_dir", type=click.Path())
-@click.option("--data", help="Evaluate on this source (same columns) instead of the run's own data.")
+@data_option("Evaluate on this source (same columns) instead of the run's own data.")
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
 @click.option("--backtest", type=click.IntRange(min=1),
               help="Also report N consecutive ranges of the origins on their own.")
@@ -166,9 +160,7 @@ def predict(model, history, output, plot, time_col):
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @_data_options("Any train --data source except tfrecord: (default: elecdemand).")
-@click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
-              help="TFRecord files per split (at least the number of workers, to shard by file).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR.")
+@shard_options()
 def prepare(out_dir, data, time_col, target, features, future_features, country, id_col, shards, overwrite,
             **window):
     """Write the train / validation / test windows of --data as TFRecord shards in OUT_DIR.

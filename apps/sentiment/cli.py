@@ -7,8 +7,8 @@ import click
 
 from apps.sentiment import settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, export_command, training_options
-from seqcore.cli.options import refuse_options_with_resume, train_on_this_worker
+from seqcore.cli.options import backbone_options, data_option, export_command, option_group, training_options
+from seqcore.cli.options import refuse_options_with_resume, shard_options, train_on_this_worker
 
 
 @click.group(cls=SeqcoreGroup)
@@ -16,15 +16,19 @@ def cli():
     """Sentiment analysis: raw text in, label and class probabilities out."""
 
 
+def _source_options(data_help):
+    """`--data` and how to read it (shared by train, prepare and corpus)."""
+    return option_group(
+        data_option(data_help),
+        click.option("--text-col", default="text", show_default=True, help="Text column of a file source."),
+        click.option("--label-col", default="label", show_default=True, help="Label column of a file source."),
+        click.option("--limit", type=click.IntRange(min=3), help="Use at most this many examples (quick runs)."),
+    )
+
+
 @cli.command()
-@click.option(
-    "--data",
-    help="imdb (built-in, default), rotten-tomatoes, tfds:NAME, a .csv/.tsv/.jsonl "
-    "file, a folder with one sub-folder of .txt files per class, or tfrecord:DIR (written by prepare).",
-)
-@click.option("--text-col", default="text", show_default=True, help="Text column of a file source.")
-@click.option("--label-col", default="label", show_default=True, help="Label column of a file source.")
-@click.option("--limit", type=click.IntRange(min=3), help="Use at most this many examples (quick runs).")
+@_source_options("imdb (built-in, default), rotten-tomatoes, tfds:NAME, a .csv/.tsv/.jsonl file, a folder "
+                 "with one sub-folder of .txt files per class, or tfrecord:DIR (written by prepare).")
 @click.option("--max-tokens", type=click.IntRange(min=3), default=20000, show_default=True, help="Vocabulary size.")
 @click.option("--sequence-length", type=click.IntRange(min=1),
               help="Keep only the first N tokens of each text. [default: every token, whole documents]")
@@ -71,10 +75,7 @@ def train(data, text_col, label_col, limit, max_tokens, sequence_length, wide, i
 
 @cli.command()
 @click.argument("run_dir", type=click.Path())
-@click.option(
-    "--data",
-    help="Evaluate on another labelled source instead: its test split if it has one, else all of it.",
-)
+@data_option("Evaluate on another labelled source instead: its test split if it has one, else all of it.")
 @click.option("--text-col", help="Text column of --data (default: the run's).")
 @click.option("--label-col", help="Label column of --data (default: the run's).")
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True,
@@ -124,13 +125,8 @@ def predict(model, texts, file, as_json):
 
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--data", help="Any train --data source except tfrecord: (default: imdb).")
-@click.option("--text-col", default="text", show_default=True, help="Text column of a file source.")
-@click.option("--label-col", default="label", show_default=True, help="Label column of a file source.")
-@click.option("--limit", type=click.IntRange(min=3), help="Use at most this many examples.")
-@click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
-              help="TFRecord files per split (at least the number of workers, to shard by file).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR.")
+@_source_options("Any train --data source except tfrecord: (default: imdb).")
+@shard_options()
 def prepare(out_dir, data, text_col, label_col, limit, shards, overwrite):
     """Write the train / validation / test splits of --data as TFRecord shards in OUT_DIR.
 
@@ -147,10 +143,7 @@ def prepare(out_dir, data, text_col, label_col, limit, shards, overwrite):
 
 @cli.command()
 @click.argument("out_file", type=click.Path(dir_okay=False))
-@click.option("--data", help="Any train --data source except tfrecord: (default: imdb).")
-@click.option("--text-col", default="text", show_default=True, help="Text column of a file source.")
-@click.option("--label-col", default="label", show_default=True, help="Label column of a file source.")
-@click.option("--limit", type=click.IntRange(min=3), help="Use at most this many examples (as train --limit).")
+@_source_options("Any train --data source except tfrecord: (default: imdb).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT_FILE.")
 def corpus(out_file, data, text_col, label_col, limit, overwrite):
     """Write the training split's texts, as the classifier reads them, one per line, to OUT_FILE.

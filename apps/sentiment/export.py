@@ -14,7 +14,7 @@ def export(run_dir, export_base, version=None, format="saved_model", quantize=Fa
     model, written in the same atomic step.
     """
     from apps.sentiment.model import INPUT_SIGNATURE, SAMPLE_TEXTS, serving_function
-    from seqcore.export import export_saved_model
+    from seqcore.export import export_classifier
     from seqcore.tflite import extra_writer
 
     model = load_run_model(run_dir)
@@ -23,16 +23,5 @@ def export(run_dir, export_base, version=None, format="saved_model", quantize=Fa
         from apps.sentiment.tflite import tflite_models
 
         writer = extra_writer(lambda: tflite_models(model, SAMPLE_TEXTS), quantize=quantize)
-    probabilities = model.predict(np.array(SAMPLE_TEXTS, dtype=object), verbose=0)
-    labels = [model.class_names[i] for i in probabilities.argmax(axis=-1)]
-    return export_saved_model(
-        export_base,
-        serving_function(model),
-        INPUT_SIGNATURE,
-        sample_inputs={"text": SAMPLE_TEXTS},
-        expected_outputs={"probabilities": probabilities, "label": labels},
-        track=[model, model.preprocessor],
-        metadata={"class_names": model.class_names},
-        version=version,
-        extra_writer=writer,
-    )
+    return export_classifier(export_base, model, serving_function(model), INPUT_SIGNATURE,
+                             {"text": np.array(SAMPLE_TEXTS, dtype=object)}, version=version, extra_writer=writer)

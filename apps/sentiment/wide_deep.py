@@ -48,14 +48,6 @@ class WideDeepPreprocessor(keras.layers.Layer):
         self.tokens.adapt(texts)
         self.ngrams.adapt(texts)
 
-    @property
-    def vocabulary_size(self):
-        return self.tokens.vocabulary_size
-
-    @property
-    def sequence_length(self):
-        return self.tokens.sequence_length
-
     def build(self, input_shape=None):
         self.built = True
 

@@ -8,8 +8,8 @@ import click
 from apps.speech import settings
 from apps.speech import detection_settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, export_command, training_options
-from seqcore.cli.options import refuse_options_with_resume, train_on_this_worker
+from seqcore.cli.options import backbone_options, data_option, export_command, training_options
+from seqcore.cli.options import refuse_options_with_resume, shard_options, train_on_this_worker
 
 
 def _words(ctx, param, value):
@@ -40,7 +40,7 @@ def cli():
 
 
 @cli.command()
-@click.option("--data", help="keywords (built-in, synthesized offline; default), tfds:speech_commands, "
+@data_option("keywords (built-in, synthesized offline; default), tfds:speech_commands, "
               "tfds:spoken_digit, a folder of WAV files: one sub-folder per label, or file "
               "names following --pattern (e.g. FSDD's recordings/), or tfrecord:DIR (written by prepare).")
 @click.option("--pattern", default="{label}_{speaker}_{index}.wav", show_default=True,
@@ -134,7 +134,7 @@ def train(data, pattern, split_by, test_speakers, keywords, unknown, silence, sy
 
 @cli.command()
 @click.argument("run_dir", type=click.Path())
-@click.option("--data", help="Evaluate on this source instead of the run's own split; its labels "
+@data_option("Evaluate on this source instead of the run's own split; its labels "
               "must be the model's classes (digits 0-9 map to the words zero-nine).")
 @click.option("--split", type=click.Choice(["test", "validation", "train", "all"]),
               help="Split to evaluate (default: test of the run's data, all of --data).")
@@ -192,7 +192,7 @@ def detect(model, audio, threshold, average_ms, suppression_ms, hop_ms, as_json)
 
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--data", help="Any train --data source except tfrecord: (default: keywords).")
+@data_option("Any train --data source except tfrecord: (default: keywords).")
 @click.option("--pattern", default="{label}_{speaker}_{index}.wav", show_default=True,
               help="File-name pattern of a flat folder: {label}, {speaker}, {index}.")
 @click.option("--split-by", type=click.Choice(["speaker", "random", "predefined"]), help="As for train.")
@@ -203,9 +203,7 @@ def detect(model, audio, threshold, average_ms, suppression_ms, hop_ms, as_json)
 @click.option("--sample-rate", type=click.IntRange(min=1000), help="Resample to this rate (default: the data's).")
 @click.option("--clip-seconds", type=click.FloatRange(min=0.05),
               default=settings.FEATURES["clip_seconds"], show_default=True)
-@click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
-              help="TFRecord files per split (at least the number of workers, to shard by file).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR.")
+@shard_options()
 def prepare(out_dir, data, pattern, split_by, test_speakers, keywords, unknown, silence, sample_rate,
             clip_seconds, shards, overwrite):
     """Write the train / validation / test clips of --data as TFRecord shards in OUT_DIR.

@@ -335,28 +335,24 @@ def export(run_dir, export_base, version=None, format="saved_model", quantize=Fa
     """
     from apps.speech.model import INPUT_SIGNATURE, sample_audio, serving_function
     from apps.speech.streaming import stream_endpoint
-    from seqcore.export import export_saved_model
+    from seqcore.export import classifier_outputs, export_classifier
 
     model = load_run_model(run_dir)
     pre = model.preprocessor
-    samples = sample_audio(pre.sample_rate, pre.clip_samples)
-    probabilities = model.predict(samples, verbose=0)
-    labels = [model.class_names[i] for i in probabilities.argmax(axis=-1)]
+    samples = {"audio": sample_audio(pre.sample_rate, pre.clip_samples)}
     stream, stream_metadata = stream_endpoint(model)  # the streaming step, where the model has one
-    return export_saved_model(
+    xla = (serving_function(model, jit_compile=True), INPUT_SIGNATURE, samples,
+           classifier_outputs(model, samples["audio"]))
+    return export_classifier(
         export_base,
+        model,
         serving_function(model),
         INPUT_SIGNATURE,
-        sample_inputs={"audio": samples},
-        expected_outputs={"probabilities": probabilities, "label": labels},
-        track=[model, model.preprocessor],
-        metadata={"class_names": model.class_names, "sample_rate": pre.sample_rate,
-                  "clip_samples": pre.clip_samples, **stream_metadata},
+        samples,
+        metadata={"sample_rate": pre.sample_rate, "clip_samples": pre.clip_samples, **stream_metadata},
         version=version,
         atol=1e-4,
-        endpoints={"serving_xla": (serving_function(model, jit_compile=True), INPUT_SIGNATURE,
-                                   {"audio": samples}, {"probabilities": probabilities, "label": labels}),
-                   **({"stream": stream} if stream else {})},
+        endpoints={"serving_xla": xla, **({"stream": stream} if stream else {})},
         extra_writer=_tflite_writer(model, format, quantize),
     )
 

@@ -6,7 +6,7 @@ import click
 
 from apps.textgen import settings
 from seqcore.cli.group import SeqcoreGroup
-from seqcore.cli.options import backbone_options, export_command, training_options
+from seqcore.cli.options import backbone_options, data_option, export_command, training_options
 from seqcore.cli.options import refuse_options_with_resume, train_on_this_worker
 
 
@@ -16,10 +16,9 @@ def cli():
 
 
 @cli.command()
-@click.option(
-    "--data",
-    help="shakespeare (built-in, default: 38 plays, Hamlet held out), tfds:NAME "
-    "(e.g. tfds:tiny_shakespeare), a text file, comma-separated files, or a folder.",
+@data_option(
+    "shakespeare (built-in, default: 38 plays, Hamlet held out), tfds:NAME "
+    "(e.g. tfds:tiny_shakespeare), a text file, comma-separated files, or a folder."
 )
 @click.option("--level", type=click.Choice(settings.LEVELS), default="char", show_default=True)
 @click.option("--seq-len", type=click.IntRange(min=1), help="Tokens per training window (truncated BPTT). [char: 100, word: 50]")
@@ -62,7 +61,7 @@ def train(data, level, seq_len, max_tokens, validation_fraction, embedding_dim, 
 
 @cli.command()
 @click.argument("run_dir", type=click.Path())
-@click.option("--data", help="A text file or folder to score instead of the run's held-out text.")
+@data_option("A text file or folder to score instead of the run's held-out text.")
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def evaluate(run_dir, data, split, as_json):

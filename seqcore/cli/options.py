@@ -19,42 +19,20 @@ def _parse_cells(ctx, param, value):
     return cells if len(cells) > 1 else cells[0]
 
 
-def backbone_options(default_preset):
-    """`--backbone` and the options that override a preset's (and the task's) values."""
+def option_group(*options):
+    """One decorator applying click options in the order given, as if stacked above the command.
+
+    Example:
+
+    >>> @click.command()
+    ... @option_group(click.option("--a"), click.option("--b"))
+    ... def command(a, b):
+    ...     pass
+    >>> [param.name for param in command.params]
+    ['a', 'b']
+    """
 
     def decorate(command):
-        options = [
-            click.option(
-                "--backbone",
-                type=click.Choice(PRESETS.names()),
-                default=default_preset,
-                show_default=True,
-                help="Backbone preset (see `seqcore backbones`).",
-            ),
-            click.option(
-                "--cell",
-                callback=_parse_cells,
-                help="Cell per layer: rnn, lstm or gru; a list such as lstm,gru makes a mixed stack.",
-            ),
-            click.option("--units", type=click.IntRange(min=1), help="Hidden units per direction."),
-            click.option("--layers", type=click.IntRange(min=1), help="Number of recurrent layers."),
-            click.option(
-                "--bidirectional/--unidirectional",
-                default=None,
-                help="Read the sequence in both directions (doubles the width).",
-            ),
-            click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Input dropout of each recurrent layer."),
-            click.option(
-                "--recurrent-dropout",
-                type=click.FloatRange(0, 1, max_open=True),
-                help="Dropout on the recurrent state; above 0 it leaves the fast cuDNN path.",
-            ),
-            click.option(
-                "--pooling",
-                type=click.Choice(POOLING_MODES),
-                help="How the sequence is summarized for the head.",
-            ),
-        ]
         for option in reversed(options):
             command = option(command)
         return command
@@ -62,57 +40,105 @@ def backbone_options(default_preset):
     return decorate
 
 
-def training_options(defaults):
+def data_option(help):
+    """`--data SOURCE`: the source a command reads; `help` names the app's sources."""
+    return click.option("--data", metavar="SOURCE", help=help)
+
+
+def shard_options():
+    """`--shards` and `--overwrite` of every app's `prepare` (TFRecord shards in OUT_DIR)."""
+    return option_group(
+        click.option("--shards", type=click.IntRange(min=1), default=8, show_default=True,
+                     help="TFRecord files per split (at least the number of workers, to shard by file)."),
+        click.option("--overwrite", is_flag=True, help="Replace an existing OUT_DIR."),
+    )
+
+
+def backbone_options(default_preset):
+    """`--backbone` and the options that override a preset's (and the task's) values."""
+    return option_group(
+        click.option(
+            "--backbone",
+            type=click.Choice(PRESETS.names()),
+            default=default_preset,
+            show_default=True,
+            help="Backbone preset (see `seqcore backbones`).",
+        ),
+        click.option(
+            "--cell",
+            callback=_parse_cells,
+            help="Cell per layer: rnn, lstm or gru; a list such as lstm,gru makes a mixed stack.",
+        ),
+        click.option("--units", type=click.IntRange(min=1), help="Hidden units per direction."),
+        click.option("--layers", type=click.IntRange(min=1), help="Number of recurrent layers."),
+        click.option(
+            "--bidirectional/--unidirectional",
+            default=None,
+            help="Read the sequence in both directions (doubles the width).",
+        ),
+        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Input dropout of each recurrent layer."),
+        click.option(
+            "--recurrent-dropout",
+            type=click.FloatRange(0, 1, max_open=True),
+            help="Dropout on the recurrent state; above 0 it leaves the fast cuDNN path.",
+        ),
+        click.option(
+            "--pooling",
+            type=click.Choice(POOLING_MODES),
+            help="How the sequence is summarized for the head.",
+        ),
+    )
+
+
+def training_options(defaults, help=None):
     """`--out`, `--epochs`, `--batch-size`, `--seed`, `--resume` and friends.
 
     Args:
         defaults: the task's training defaults, `{"epochs", "batch_size",
             "patience", "ema"}` (its `settings.TRAINING`), the same values
             its `resolve_config` defaults to.
+        help: optional `{"epochs", "patience"}` help texts, for a task
+            whose default for them is None (resolved from its data).
     """
-
-    def decorate(command):
-        options = [
-            click.option(
-                "--out",
-                type=click.Path(file_okay=False),
-                help="Run directory to write (default: runs/<task>-<timestamp>).",
-            ),
-            click.option("--epochs", type=click.IntRange(min=1), default=defaults["epochs"], show_default=True),
-            click.option("--batch-size", type=click.IntRange(min=1), default=defaults["batch_size"], show_default=True),
-            click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights and shuffling."),
-            click.option("--patience", type=click.IntRange(min=1), default=defaults["patience"], show_default=True, help="Early-stopping patience in epochs."),
-            click.option("--ema", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=defaults["ema"],
-                         show_default=True, help="Keep an exponential moving average of the weights with this "
-                         "momentum (e.g. 0.995); validation, the best checkpoint and the saved model use "
-                         "the average, which a short run narrows to at most a tenth of its steps. 0: off."),
-            click.option(
-                "--resume",
-                is_flag=True,
-                help="Finish the interrupted run in <out>.partial with its own configuration.",
-            ),
-            click.option("--overwrite", is_flag=True, help="Replace an existing run at --out."),
-            click.option(
-                "--strategy",
-                type=click.Choice(STRATEGIES),
-                default="auto",
-                show_default=True,
-                help="tf.distribute strategy: auto is mirrored over several GPUs, else one device; "
-                "multi-worker reads the cluster from TF_CONFIG (only the chief writes the run). "
-                "--batch-size is per replica.",
-            ),
-            click.option(
-                "--mixed-precision",
-                type=click.Choice(PRECISIONS),
-                help="Run the backbone in this precision with float32 weights and outputs; "
-                "faster on GPUs with tensor cores (float16) and TPUs or recent CPUs (bfloat16).",
-            ),
-        ]
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return decorate
+    help = help or {}
+    return option_group(
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False),
+            help="Run directory to write (default: runs/<task>-<timestamp>).",
+        ),
+        click.option("--epochs", type=click.IntRange(min=1), default=defaults["epochs"], show_default=True,
+                     help=help.get("epochs")),
+        click.option("--batch-size", type=click.IntRange(min=1), default=defaults["batch_size"], show_default=True),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights and shuffling."),
+        click.option("--patience", type=click.IntRange(min=1), default=defaults["patience"], show_default=True,
+                     help=f"Early-stopping patience in epochs. {help.get('patience', '')}".strip()),
+        click.option("--ema", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=defaults["ema"],
+                     show_default=True, help="Keep an exponential moving average of the weights with this "
+                     "momentum (e.g. 0.995); validation, the best checkpoint and the saved model use "
+                     "the average, which a short run narrows to at most a tenth of its steps. 0: off."),
+        click.option(
+            "--resume",
+            is_flag=True,
+            help="Finish the interrupted run in <out>.partial with its own configuration.",
+        ),
+        click.option("--overwrite", is_flag=True, help="Replace an existing run at --out."),
+        click.option(
+            "--strategy",
+            type=click.Choice(STRATEGIES),
+            default="auto",
+            show_default=True,
+            help="tf.distribute strategy: auto is mirrored over several GPUs, else one device; "
+            "multi-worker reads the cluster from TF_CONFIG (only the chief writes the run). "
+            "--batch-size is per replica.",
+        ),
+        click.option(
+            "--mixed-precision",
+            type=click.Choice(PRECISIONS),
+            help="Run the backbone in this precision with float32 weights and outputs; "
+            "faster on GPUs with tensor cores (float16) and TPUs or recent CPUs (bfloat16).",
+        ),
+    )
 
 
 def refuse_options_with_resume(ctx, resume, allowed=("out", "resume", "strategy")):

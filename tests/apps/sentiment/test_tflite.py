@@ -36,7 +36,7 @@ def model(request):
         pre = WideDeepPreprocessor(tokens, NgramLogCountRatio(max_tokens=60, ngrams=3))
         tokens.adapt(TRAIN)
         pre.ngrams.adapt(TRAIN, LABELS)
-    backbone = RecurrentBackbone(cell="lstm", units=8, vocabulary_size=pre.vocabulary_size)
+    backbone = RecurrentBackbone(cell="lstm", units=8, vocabulary_size=tokens.vocabulary_size)
     return WideDeepClassifier(backbone, ["negative", "positive"], ngram_features=pre.ngrams.vocabulary_size,
                               preprocessor=pre, dropout=0.0)
 
