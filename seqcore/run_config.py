@@ -46,16 +46,24 @@ def backbone_config(preset, defaults, options):
 
 
 def training_config(options, defaults):
-    """The `"training"` section: `options` over the task's `defaults` (its `settings.TRAINING`)."""
+    """The `"training"` section: `options` over the task's `defaults` (its `settings.TRAINING`).
+
+    A task whose defaults leave `epochs` or `patience` None resolves them
+    from its data before training (the forecast app's step budget).
+    """
     values = {"seed": 0, **defaults}
     values.update({name: options[name] for name in TRAINING_OPTIONS if options.get(name) is not None})
     return {
-        "epochs": int(values["epochs"]),
+        "epochs": _optional_int(values["epochs"]),
         "batch_size": int(values["batch_size"]),
         "seed": int(values["seed"]),
-        "patience": int(values["patience"]),
+        "patience": _optional_int(values["patience"]),
         "ema": float(values["ema"]),
     }
+
+
+def _optional_int(value):
+    return None if value is None else int(value)
 
 
 def check_options(options, task_options=()):

@@ -9,5 +9,15 @@ WINDOW = {"lookback": 336, "horizon": 48, "stride": 2}
 #: Default forecast quantiles: the `--quantiles` option (0.5 is always added).
 QUANTILES = (0.1, 0.5, 0.9)
 
-#: Training defaults: the `--epochs`, `--batch-size`, `--patience` and `--ema` options.
-TRAINING = {"epochs": 10, "batch_size": 64, "patience": 2, "ema": 0.0}
+#: Training defaults: the `--epochs`, `--batch-size`, `--patience` and `--ema` options. Epochs and
+#: patience left unset follow `STEP_BUDGET` once the training windows are counted.
+TRAINING = {"epochs": None, "batch_size": 64, "patience": None, "ema": 0.0}
+#: The default training length (`apps.forecast.step_budget`): `epochs` epochs, early-stopped with
+#: `patience`, both stretched on a short series so that training takes at least `min_steps`
+#: gradient steps (elecdemand's ten epochs).
+STEP_BUDGET = {"epochs": 10, "patience": 2, "min_steps": 930}
+#: Help of the training options whose default `STEP_BUDGET` sets.
+TRAINING_HELP = {
+    "epochs": "[default: 10, more on a short series: at least 930 gradient steps]",
+    "patience": "[default: 2, stretched as the epochs are]",
+}

@@ -4,14 +4,21 @@
 cuts windows from a built-in series or a CSV (and calibrates the quantiles
 on the validation part), `ShardTraining` streams the windows `prepare`
 wrote. Both complete the run's configuration from the data (columns,
-window, step) and answer the same methods.
+window, step, and the epochs and patience left unset, from the step budget
+of `apps.forecast.step_budget`) and answer the same methods.
 """
 
 from apps.forecast.run_series import calendar_step, check_window, load_data, spans_two_years, train_rows
+from apps.forecast.step_budget import resolve_training
 from seqcore.train_flow import TrainingData
 
 #: Batch size of the validation windows.
 VALIDATION_BATCH = 256
+
+
+def _global_batch(config, distribution):
+    batch_size = config["training"]["batch_size"]
+    return distribution.global_batch_size(batch_size) if distribution is not None else batch_size
 
 
 def open_training_data(config, distribution, echo=None):
@@ -28,21 +35,25 @@ class SeriesTraining(TrainingData):
 
     Args:
         config: the run's configuration (`resolve_config`).
-        distribution: the `seqcore.distribute` strategy wrapper (unused: a
-            series in memory is not sharded).
+        distribution: the `seqcore.distribute` strategy wrapper: its global
+            batch size counts the steps of an epoch (a series in memory is
+            not sharded); None counts one replica.
         echo: called with each data warning (interpolated gaps).
     """
 
     def __init__(self, config, distribution=None, echo=None):
-        from apps.forecast.windows import parts
+        from apps.forecast.windows import parts, window_count
 
         series = load_data(config["data"], past_only=config["head"]["kind"] != "direct", echo=echo)
         window = {**config["window"], "season": series.season}
         check_window(window)
         self.series, self.window = series, window
         self.split = parts(series, window["lookback"], window["horizon"])
+        windows = sum(window_count(len(part.values), window["lookback"], window["horizon"], window["stride"])
+                      for part in self.split["train"])
         super().__init__({
             **config,
+            "training": resolve_training(config["training"], windows, _global_batch(config, distribution)),
             "window": window,
             "columns": series.columns,
             "num_targets": series.num_targets,
@@ -94,7 +105,10 @@ class ShardTraining(TrainingData):
         from apps.forecast.shards import Shards
 
         self.shards = Shards(config["data"]["source"], distribution.workers)
-        super().__init__(self.shards.run_config(config))
+        run_config = self.shards.run_config(config)
+        run_config["training"] = resolve_training(config["training"], self.shards.counts["train"],
+                                                  _global_batch(config, distribution))
+        super().__init__(run_config)
 
     def build_model(self):
         from apps.forecast.model import build_forecaster
