@@ -221,8 +221,11 @@ def _line_start_after(path, offset):
 
 
 def file_chunks(path, start, end, markdown=False, chunk_bytes=CHUNK_BYTES):
-    """Yields the text of bytes [start, end) of `path` in chunks ending at line breaks."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    """Yields the text of bytes [start, end) of `path` in chunks ending at line breaks.
+
+    A byte-order mark at the start of the file is dropped (an editor's mark, not text).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if start == 0 else "utf-8")(errors="replace")
     pending = ""
     with open(path, "rb") as file:
         file.seek(start)

@@ -40,6 +40,16 @@ def test_file_chunks_stream_the_exact_text_in_line_chunks(tmp_path):
     assert all(chunk.endswith("\n") for chunk in chunks)
 
 
+def test_a_byte_order_mark_is_not_read_as_text(tmp_path):
+    path = tmp_path / "notepad.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "first line\nsecond line\n".encode() * 200)
+    text = "".join(corpus.file_chunks(path, 0, path.stat().st_size, chunk_bytes=64))
+    assert text == "first line\nsecond line\n" * 200
+    parts = corpus.resolve(str(path), validation_fraction=0.1)
+    train = "".join(s.numpy().decode() for s in corpus.text_dataset(parts.train))
+    assert train.startswith("first line\n")
+
+
 def test_user_files_hold_out_the_end_at_a_line_break(tmp_path):
     path = tmp_path / "book.txt"
     path.write_text("".join(f"sentence number {i}.\n" for i in range(1000)), encoding="utf-8")
