@@ -34,10 +34,10 @@ class Shards:
     variance, so a model trained from shards scales its inputs as one
     trained from the CSV would, with no pass over the training windows.
 
-    Example:
+    Usage (a sketch; it needs a CSV, so it is not run as a test)::
 
-    >>> # prepare(out, resolve_config(data="demand.csv", target="load", lookback=24, horizon=6))
-    >>> # shards = Shards("tfrecord:" + str(out)); shards.window["lookback"]  -> 24
+        prepare(out, resolve_config(data="demand.csv", target="load", lookback=24, horizon=6))
+        shards = Shards("tfrecord:" + str(out)); shards.window["lookback"]  -> 24
     """
 
     def __init__(self, source, workers=1):
@@ -149,11 +149,11 @@ def prepare(out, config, shards=8, overwrite=False, echo=None):
     per-series MASE scales and the training rows' mean and variance;
     train on the shards with `--data tfrecord:OUT`.
 
-    Example:
+    Usage (a sketch; it needs a CSV, so it is not run as a test)::
 
-    >>> # config = resolve_config(data="demand.csv", time_column="time", target="load",
-    >>> #                         lookback=24, horizon=6)
-    >>> # prepare("shards", config, shards=2)["splits"]["test"]["count"]
+        config = resolve_config(data="demand.csv", time_column="time", target="load",
+                                lookback=24, horizon=6)
+        prepare("shards", config, shards=2)["splits"]["test"]["count"]
     """
     from apps.forecast.windows import parts
     from seqcore.tfrecords import is_tfrecord_source, write_shards

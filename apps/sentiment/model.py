@@ -69,9 +69,9 @@ def serving_function(model, max_batch_steps=MAX_BATCH_STEPS):
     call unless its padded token ids exceed `max_batch_steps`; then one text
     at a time (each text's result is the same either way: padding is masked).
 
-    Example:
+    Usage (a sketch; it needs a trained model, so it is not run as a test)::
 
-    >>> # serve = serving_function(model); serve(tf.constant(["great film"]))["label"]
+        serve = serving_function(model); serve(tf.constant(["great film"]))["label"]
     """
     class_names = tf.constant(model.class_names)
     classes = len(model.class_names)
@@ -110,9 +110,9 @@ def predict_texts(model, texts, batch_size=256):
     Texts are batched by length (little padding) through `serving_function`,
     so memory stays bounded whatever the lengths; results keep the input order.
 
-    Example:
+    Usage (a sketch; it needs a trained model, so it is not run as a test)::
 
-    >>> # predict_texts(model, ["great film", "dull"]).shape == (2, 2)
+        predict_texts(model, ["great film", "dull"]).shape == (2, 2)
     """
     import numpy as np
 

@@ -68,9 +68,9 @@ def serving_function(model, jit_compile=False):
             `serving_xla` signature); the class-name lookup, a string op,
             stays outside.
 
-    Example:
+    Usage (a sketch; it needs a trained model, so it is not run as a test)::
 
-    >>> # serve = serving_function(model); serve(tf.zeros([1, 16000]))["label"]
+        serve = serving_function(model); serve(tf.zeros([1, 16000]))["label"]
     """
     class_names = tf.constant(model.class_names)
 

@@ -25,11 +25,11 @@ unidirectional, last-step pooling, no convolution front end) and its
 features are causal: per-clip peak normalization and cepstral mean
 normalization need the whole clip, so `train --streamable` turns them off.
 
-Example:
+Usage (a sketch; it needs a streamable run, so it is not run as a test)::
 
->>> # spotter = StreamingKeywordSpotter(load_run_model("runs/digits-stream"))
->>> # state = spotter.initial_state()
->>> # probabilities, state = spotter.step(hop_of_160_samples[None], state)
+    spotter = StreamingKeywordSpotter(load_run_model("runs/digits-stream"))
+    state = spotter.initial_state()
+    probabilities, state = spotter.step(hop_of_160_samples[None], state)
 """
 
 import numpy as np

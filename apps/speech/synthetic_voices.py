@@ -67,9 +67,9 @@ def add_synthetic_voices(splits, progress=None):
     Returns:
         The splits with a larger `train_audio` / `train_labels`.
 
-    Example:
+    Usage (a sketch; it needs FSDD and the TTS engines, so it is not run as a test)::
 
-    >>> # splits = add_synthetic_voices(load_splits("../shared/data/fsdd/recordings"))
+        splits = add_synthetic_voices(load_splits("../shared/data/fsdd/recordings"))
     """
     from apps.speech.synth import builtin_keywords
 

@@ -328,9 +328,9 @@ class Generator:
     (from a run) or the SavedModel's `signature` (from an export; default
     `serving_default`, or `generate_without_xla`).
 
-    Example:
+    Usage (a sketch; it needs a finished run, so it is not run as a test)::
 
-    >>> # Generator("runs/textgen")(["ROMEO:"], length=200, seed=1)[0]
+        Generator("runs/textgen")(["ROMEO:"], length=200, seed=1)[0]
     """
 
     def __init__(self, model_path, signature="serving_default"):

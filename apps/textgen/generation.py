@@ -61,10 +61,10 @@ def generation_function(model, jit_compile=True):
     included. Temperature 0 is greedy decoding; the same seed gives the
     same text.
 
-    Example:
+    Usage (a sketch; it needs a trained model, so it is not run as a test)::
 
-    >>> # generate = tf.function(generation_function(model))
-    >>> # generate(tf.constant(["ROMEO:"]), 100, 0.8, 0, 0.95, 1.0, 7, tf.constant(["\\n\\n"]))
+        generate = tf.function(generation_function(model))
+        generate(tf.constant(["ROMEO:"]), 100, 0.8, 0, 0.95, 1.0, 7, tf.constant(["\\n\\n"]))
     """
     tokenizer = model.preprocessor
     first = start_id(tokenizer)
