@@ -43,6 +43,10 @@ class App:
             model's preprocessor must run on it first.
         fallback: another path into `metrics.json`, read when `metric` is
             absent, or None.
+        references: `"module:function"` of `function(runs, echo) ->
+            references` (see `references`), or None: the strongest
+            alternatives users compare against (e.g. statsforecast's models
+            for forecasting), scored with the compared runs on the same data.
 
     Example:
 
@@ -61,9 +65,10 @@ class App:
     higher_is_better: bool
     sample_batch: str
     fallback: tuple = None
+    references: str = None
 
     @classmethod
-    def in_package(cls, package, name, metric, metric_name, higher_is_better, fallback=None):
+    def in_package(cls, package, name, metric, metric_name, higher_is_better, fallback=None, references=None):
         """The app whose package holds `cli.py` (its click group `cli`) and `app.py` (`sample_batch`).
 
         Example:
@@ -72,7 +77,7 @@ class App:
         'demo.cli:cli'
         """
         return cls(name, f"{package}.cli:cli", metric, metric_name, higher_is_better,
-                   f"{package}.app:sample_batch", fallback)
+                   f"{package}.app:sample_batch", fallback, references)
 
     @property
     def package(self):
@@ -90,6 +95,20 @@ class App:
     def sample(self, model, config, size):
         """The app's fixed inference batch for `model`: `(inputs, preprocess)`."""
         return _resolve(self.sample_batch)(model, config, size)
+
+    def reference_scores(self, runs, echo=None):
+        """The app's reference table for `compare`'s finished `runs`, or None when it has none.
+
+        Args:
+            runs: `compare`'s runs (each with `backbone` and `run_dir`).
+            echo: called with each line to tell the user (e.g. a missing extra).
+
+        Returns:
+            `{"metric_name", "higher_is_better", "description", "rows": [{"name",
+            "kind": "backbone" or "reference", "value"}]}`: every backbone and
+            every reference scored the same way, on the same data.
+        """
+        return _resolve(self.references)(runs, echo) if self.references else None
 
     def read_metric(self, metrics):
         """The compared figure from a run's `metrics.json` content.

@@ -11,4 +11,5 @@ def sample_batch(model, config, size):
     return sample_inputs(model, config["window"]["lookback"], count=size), False
 
 
-APP = App.in_package(__package__, "forecast", ("test", "model", "mae"), "test MAE", False)
+APP = App.in_package(__package__, "forecast", ("test", "model", "mae"), "test MAE", False,
+                     references=f"{__package__}.references:statistical_references")

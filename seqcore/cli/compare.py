@@ -129,15 +129,21 @@ def compare(ctx, task, cells, bidirectional, units, repeats, seed, out, overwrit
 def _app(task, out, overwrite, backbones, task_args, common):
     from seqcore.compare import plots
     from seqcore.atomic import atomic_folder
-    from seqcore.compare.report import COLUMNS, baseline_row, format_table, markdown_report, summarize, write_report
+    from seqcore.compare.report import (COLUMNS, baseline_row, format_table, markdown_report, reference_table,
+                                        summarize, write_report)
     from seqcore.compare.runner import run_comparison
     from seqcore.compare.tasks import LATENCY_BATCH, get_task
 
     spec = get_task(task)
+    if spec.references:
+        from seqcore.cli.group import quiet_tensorflow
+
+        quiet_tensorflow()  # the references are scored in this process
     with atomic_folder(out, overwrite) as work:
         runs = run_comparison(task, backbones, task_args, work, **common)
         rows = summarize(runs)
         baseline = baseline_row(runs, spec.metric)
+        references = spec.reference_scores(runs, common["echo"])  # before the runs move
         for run in runs:  # the runs move with the folder: store where they end up
             run["run_dir"] = str(out / Path(run["run_dir"]).relative_to(work))
         report = {
@@ -150,6 +156,7 @@ def _app(task, out, overwrite, backbones, task_args, common):
             "columns": list(COLUMNS),
             "rows": rows,
             "baseline": baseline,
+            "references": references,
             "runs": runs,
             "environment": {**(runs[0].get("environment") or {}), "cpu_count": os.cpu_count()},
         }
@@ -157,7 +164,8 @@ def _app(task, out, overwrite, backbones, task_args, common):
         plots.learning_curves(runs, work / "learning_curves.png", f"{task}: learning curves")
         plots.metric_vs_parameters(rows, spec.metric_name, work / "metric_vs_params.png",
                                    f"{task}: {spec.metric_name} vs size")
-    return format_table(rows, spec.metric_name, baseline)
+    table = format_table(rows, spec.metric_name, baseline)
+    return table + ("\n\n" + reference_table(references) if references else "")
 
 
 def _longrange(out, overwrite, backbones, options, common):

@@ -189,6 +189,34 @@ def pipe_table(headers, lines):
     return "\n".join(rows + ["| " + " | ".join(line) + " |" for line in lines])
 
 
+def reference_table(references, markdown=False):
+    """The backbones beside the app's references (`App.reference_scores`), best first, and the skill line.
+
+    Example:
+
+    >>> references = {"metric_name": "test MAE", "higher_is_better": False, "description": "10 origins",
+    ...               "rows": [{"name": "gru", "kind": "backbone", "value": 0.9},
+    ...                        {"name": "MSTL", "kind": "reference", "value": 1.2}]}
+    >>> print(reference_table(references))
+    against the references (10 origins):
+    model  test MAE
+    gru      0.9000
+    MSTL     1.2000
+    best backbone gru: 25.0% better than the best reference (MSTL)
+    """
+    sign = -1 if references["higher_is_better"] else 1
+    rows = sorted(references["rows"], key=lambda row: sign * row["value"])
+    cells = [[row["name"], f"{row['value']:.4f}"] for row in rows]
+    headers = ["model", references["metric_name"]]
+    table = pipe_table(headers, cells) if markdown else text_table(headers, cells)
+    best = {kind: next(row for row in rows if row["kind"] == kind) for kind in ("backbone", "reference")}
+    ours, theirs = best["backbone"]["value"], best["reference"]["value"]
+    gain = (ours - theirs) / abs(theirs) if references["higher_is_better"] else (theirs - ours) / abs(theirs)
+    verdict = (f"best backbone {best['backbone']['name']}: {abs(gain):.1%} "
+               f"{'better' if gain >= 0 else 'worse'} than the best reference ({best['reference']['name']})")
+    return "\n".join([f"against the references ({references['description']}):", table, verdict])
+
+
 def markdown_report(report):
     """`results.md`: what was compared, under which budget, and the table."""
     metric = report["metric"]
@@ -203,6 +231,7 @@ def markdown_report(report):
         "",
         *([f"baseline: {report['baseline']['description']}, trained by each run on the same split."]
           if report.get("baseline") else []),
+        *([reference_table(report["references"], markdown=True), ""] if report.get("references") else []),
         f"{metric['name']}: {better} is better. parameters: the whole model; recurrent: the "
         "recurrent layers alone. s/epoch: training time per epoch, validation excluded "
         "(the first epoch, which also compiles, is left out when there are more). "

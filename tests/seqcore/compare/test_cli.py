@@ -104,7 +104,6 @@ def _fsdd_digits(folder):
 
 
 @pytest.mark.parametrize("task, options", [
-    ("forecast", ["--epochs", "1", "--stride", "48", "--lookback", "96", "--horizon", "12"]),
     ("textgen", ["--embedding-dim", "8", "--seq-len", "50", "--batch-size", "128", "--max-minutes", "0.1"]),
     ("speech", ["--epochs", "1", "--conv-filters", "4", "--batch-size", "16", "--sample-rate", "8000",
                 "--no-synthetic-voices"]),
@@ -122,3 +121,25 @@ def test_every_app_compares_on_its_data(tmp_path, task, options):
         assert row["parameters"] > row["recurrent_parameters"] > 0
     for name in ("results.md", "learning_curves.png", "metric_vs_params.png"):
         assert (out / name).is_file()
+
+
+def test_forecast_compares_the_backbones_with_statsforecast_on_evaluates_origins(tmp_path):
+    from apps.forecast.evaluation import evaluate
+    from tests.apps.test_app_contract import load_table
+
+    out = tmp_path / "cmp"
+    result = _compare("forecast", "--cells", "rnn,gru", "--units", "8", "--out", str(out), "--epochs", "1",
+                      "--data", str(load_table(tmp_path, hours=600)), "--time-col", "time", "--target", "load",
+                      "--lookback", "48", "--horizon", "12")
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "results.json").read_text())
+    assert [row["backbone"] for row in report["rows"]] == ["rnn", "gru"]
+    references = {row["name"]: row for row in report["references"]["rows"]}
+    assert {"rnn", "gru", "naive", "seasonal naive", "AutoETS", "MSTL", "Theta (DOT)"} == set(references)
+    run = next(run["run_dir"] for run in report["runs"] if run["backbone"] == "gru")
+    scored = evaluate(run)  # what `seqcore forecast evaluate` prints, on the same origins
+    assert references["gru"]["value"] == pytest.approx(scored["model"]["mae"])
+    assert references["MSTL"]["value"] == pytest.approx(scored["mstl"]["mae"])
+    assert f"{scored['windows']} origins" in report["references"]["description"]
+    for text in (result.output, (out / "results.md").read_text()):
+        assert "against the references" in text and "than the best reference" in text
