@@ -43,8 +43,8 @@ class App:
             model's preprocessor must run on it first.
         fallback: another path into `metrics.json`, read when `metric` is
             absent, or None.
-        references: `"module:function"` of `function(runs, echo) ->
-            references` (see `references`), or None: the strongest
+        references: `"module:function"` of `function(runs, echo)`, which
+            `reference_scores` calls, or None: the strongest
             alternatives users compare against (e.g. statsforecast's models
             for forecasting), scored with the compared runs on the same data.
 

@@ -18,6 +18,7 @@ TRAINING = {"epochs": None, "batch_size": 64, "patience": None, "ema": 0.0}
 STEP_BUDGET = {"epochs": 10, "patience": 2, "min_steps": 930}
 #: Help of the training options whose default `STEP_BUDGET` sets.
 TRAINING_HELP = {
-    "epochs": "[default: 10, more on a short series: at least 930 gradient steps]",
-    "patience": "[default: 2, stretched as the epochs are]",
+    "epochs": f"[default: {STEP_BUDGET['epochs']}, more on a short series: at least "
+              f"{STEP_BUDGET['min_steps']} gradient steps]",
+    "patience": f"[default: {STEP_BUDGET['patience']}, stretched as the epochs are]",
 }
