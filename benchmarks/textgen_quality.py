@@ -13,9 +13,11 @@ Run:
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import sys
 import time
 
 
@@ -36,7 +38,8 @@ def main():
     )
     load_before = os.getloadavg()
     started = time.time()
-    path, metrics = commands.train(config, out=args.out, overwrite=True, verbose=2)
+    with contextlib.redirect_stdout(sys.stderr):  # Keras' progress lines: stdout carries the JSON alone
+        path, metrics = commands.train(config, out=args.out, overwrite=True, verbose=2)
     elapsed = time.time() - started
     test = metrics["test"]
     result = {
