@@ -188,6 +188,10 @@ class Forecaster(Task, keras.Model):
         calibration_kind="offset",
         **kwargs,
     ):
+        # Keras would cast the float64 `time` input to float32 (128 s apart at
+        # today's epoch); the calendar needs whole seconds, and `call` casts
+        # the history itself.
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         if int(horizon) < 1:
             raise ValueError(f"`horizon` must be at least 1; received: {horizon}")

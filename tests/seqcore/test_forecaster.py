@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from seqcore.backbone import RecurrentBackbone
+from seqcore.forecast_calendar import calendar_width
 from seqcore.forecaster import Forecaster, PinballLoss, check_quantiles  # registers the classes
 from seqcore.testing import run_task_test
 
@@ -86,3 +87,20 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="num_targets"):
         Forecaster(RecurrentBackbone(num_features=2, units=2, mask_value=None), horizon=1,
                    num_targets=3)
+
+
+def test_calendar_reads_the_time_to_the_second():
+    # Keras casts a layer's float inputs to float32 unless told not to: at
+    # today's epoch that rounds `time` to 128 s, while TFLite's whole-second
+    # int64 path is exact, so the two forecasts drifted apart.
+    backbone = RecurrentBackbone(cell="gru", units=4, num_features=3 + calendar_width(), mask_value=None)
+    model = Forecaster(backbone, horizon=5, num_targets=1, calendar_step=1800.0)
+    model.adapt(RNG.normal(loc=[100, -5, 2], scale=[10, 1, 0.1], size=(200, 3)))
+    history = raw_history(2)
+    time = np.array([1.4e9 + 1817.0, 1.4e9 + 90000.0 + 17.0])  # not float32 numbers
+    model({"history": history, "time": time})
+    for weight in model.trainable_weights:  # the output layers start at zero: make the calendar count
+        weight.assign(RNG.normal(scale=0.5, size=weight.shape))
+    as_float = model({"history": history, "time": time})
+    as_int = model({"history": history, "time": time.astype("int64")})
+    np.testing.assert_allclose(as_float, as_int, atol=1e-5)
