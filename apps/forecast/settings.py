@@ -11,7 +11,7 @@ QUANTILES = (0.1, 0.5, 0.9)
 
 #: Training defaults: the `--epochs`, `--batch-size`, `--patience` and `--ema` options. Epochs and
 #: patience left unset follow `STEP_BUDGET` once the training windows are counted.
-TRAINING = {"epochs": None, "batch_size": 64, "patience": None, "ema": 0.0}
+TRAINING = {"epochs": None, "batch_size": 64, "patience": None, "ema": 0.99}
 #: The default training length (`apps.forecast.step_budget`): `epochs` epochs, early-stopped with
 #: `patience`, both stretched on a short series so that training takes at least `min_steps`
 #: gradient steps (elecdemand's ten epochs).
