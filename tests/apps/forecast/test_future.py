@@ -57,7 +57,7 @@ def run_dir(work, data_file):
     run = work / "run"
     ok(invoke("train", "--data", data_file, "--time-col", "time", "--target", "load", "--features", "temp",
               "--future-features", "workday", "--out", run, "--epochs", "6", "--patience", "6",
-              "--ema", "0", *TINY))  # six short epochs: the weight average would still trail the weights
+              "--ema", "0", *TINY))  # a test of the covariates, not of the weight average
     return run
 
 
