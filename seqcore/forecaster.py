@@ -110,8 +110,9 @@ class Forecaster(Task, keras.Model):
     `adapt` on the training part), and the median is predicted as a
     residual on a naive forecast: the value `residual_season` steps earlier
     (1 repeats the last value, the season length repeats the last season;
-    None predicts from scratch). Other quantiles are the median plus or
-    minus cumulative softplus offsets, so they never cross.
+    None predicts from scratch; with `base_seasons`, an average of several
+    past seasons around a smoothed level). Other quantiles are the median
+    plus or minus cumulative softplus offsets, so they never cross.
 
     Args:
         backbone: a `RecurrentBackbone` over float features, `num_features`
@@ -149,6 +150,21 @@ class Forecaster(Task, keras.Model):
             median is multiplied by the calibration) or `"offset"` (the
             calibration, in raw units, is added to each quantile; models
             saved before the scale existed).
+        base_seasons: how many past seasons the naive forecast averages
+            (with `residual_season`, direct head), as exponential
+            smoothing's level and seasonal terms do in Smyl's ES-RNN: the
+            profiles of the last `base_seasons` seasons (each around its
+            own mean) are averaged with learned softmax weights (starting
+            equal), and added to a level, the exponentially weighted mean
+            (learned smoothing, starting at 0.5) of the last season's
+            values less that profile. 1 is the seasonal naive forecast; the
+            history must be at least `base_seasons * residual_season` steps.
+        window_level: whether the recurrent layers and the highway read the
+            target history relative to its level in the window (the mean of
+            its last `residual_season` steps, or its last value), as
+            DeepAR's and RevIN's per-window scaling do, rather than relative
+            to the training mean alone. A trending series then shows the
+            model levels it has seen in training. Direct head only.
 
     Inputs: the raw history `(batch, steps, num_features)`; with future
     covariates or a calendar, a dict of `history`, `future` `(batch,
@@ -186,6 +202,8 @@ class Forecaster(Task, keras.Model):
         calibrated=False,
         calendar_year=True,
         calibration_kind="offset",
+        window_level=False,
+        base_seasons=1,
         **kwargs,
     ):
         # Keras would cast the float64 `time` input to float32 (128 s apart at
@@ -229,6 +247,12 @@ class Forecaster(Task, keras.Model):
                 f"head={head!r}, future_features={future_features}, calendar_step={calendar_step}"
             )
 
+        if int(base_seasons) < 1 or (int(base_seasons) > 1 and (head != "direct" or residual_season is None)):
+            raise ValueError("`base_seasons` must be 1, or more with the direct head and a "
+                             f"`residual_season`; received: base_seasons={base_seasons}, head={head!r}, "
+                             f"residual_season={residual_season}")
+        if window_level and head != "direct":
+            raise ValueError(f"`window_level` needs the direct head; received: head={head!r}")
         if calibration_kind not in CALIBRATION_KINDS:
             raise ValueError(f"Unknown calibration_kind; expected one of {', '.join(CALIBRATION_KINDS)}; "
                              f"received: {calibration_kind!r}")
@@ -251,6 +275,8 @@ class Forecaster(Task, keras.Model):
         self.decoder_units = int(decoder_units)
         self.calibrated = bool(calibrated)
         self.calibration_kind = calibration_kind
+        self.window_level = bool(window_level)
+        self.base_seasons = int(base_seasons)
 
         # === Layers ===
         steps_out = 1 if head == "autoregressive" else self.horizon
@@ -277,6 +303,12 @@ class Forecaster(Task, keras.Model):
             self.decoder_output = keras.layers.Dense(
                 self.num_targets * len(self.quantiles), kernel_initializer="zeros", name="decoder_output"
             )
+        self.base_logits = None
+        if self.base_seasons > 1:
+            self.base_logits = self.add_weight(shape=(self.base_seasons, self.num_targets), initializer="zeros",
+                                               name="base_logits")
+            self.base_smoothing = self.add_weight(shape=(self.num_targets,), initializer="zeros",
+                                                  name="base_smoothing")
         self.calibration = None
         if self.calibrated:
             self.calibration = self.add_weight(
@@ -411,12 +443,41 @@ class Forecaster(Task, keras.Model):
         hidden = self.decoder_hidden(ops.concatenate(parts, axis=-1))
         return self.decoder_output(self.head_dropout(hidden, training=training))
 
+    def _level(self, targets):
+        """The level of normalized target history `(B, T, targets)` in its window: `(B, 1, targets)`."""
+        recent = targets[:, -(self.residual_season or 1) :]
+        return ops.mean(recent, axis=1, keepdims=True)
+
+    def _seasonal_average(self, targets):
+        """The naive forecast from `base_seasons` past seasons of normalized targets: `(B, horizon, targets)`."""
+        season = self.residual_season
+        profiles, levels = [], []
+        for k in range(1, self.base_seasons + 1):
+            segment = targets[:, -k * season : (-(k - 1) * season or None)]
+            levels.append(ops.mean(segment, axis=1, keepdims=True))
+            profiles.append(segment - levels[-1])
+        weights = ops.softmax(ops.cast(self.base_logits, targets.dtype), axis=0)  # (K, targets)
+        profile = ops.sum(ops.stack(profiles, axis=1) * weights[None, :, None, :], axis=1)  # (B, season, targets)
+        # The level: an exponentially weighted mean of the last season, deseasonalized (newest first).
+        deseasonalized = ops.flip(targets[:, -season:] - profile, axis=1)
+        alpha = ops.sigmoid(ops.cast(self.base_smoothing, targets.dtype))  # (targets,)
+        decay = ops.power(1.0 - alpha[None, :], ops.cast(ops.arange(season), targets.dtype)[:, None])
+        decay = decay / ops.sum(decay, axis=0, keepdims=True)  # (season, targets)
+        level = ops.sum(deseasonalized * decay[None], axis=1, keepdims=True)
+        phases = [step % season for step in range(self.horizon)]
+        return level + ops.take(profile, phases, axis=1)
+
     def _direct(self, normalized, training, future=None, time=None):
-        features = normalized
+        targets = normalized[..., : self.num_targets]
+        features, relative, level = normalized, targets, None
+        if self.window_level:
+            level = self._level(targets)
+            relative = targets - level
+            features = ops.concatenate([relative, normalized[..., self.num_targets :]], axis=-1)
         if self.calendar_step:
             length = ops.shape(normalized)[1]
             features = ops.concatenate(
-                [normalized, calendar_features(time, self.calendar_step, -length, length, self.calendar_year)],
+                [features, calendar_features(time, self.calendar_step, -length, length, self.calendar_year)],
                 axis=-1)
         pooled = self.backbone(features, training=training)["pooled_output"]
         raw = self.output_dense(self.head_dropout(pooled, training=training))
@@ -424,12 +485,15 @@ class Forecaster(Task, keras.Model):
         if self.takes_dict:
             raw = raw + self._decoder(normalized, pooled, future, time, training)
         quantiles = self._quantiles(raw)
-        if self.residual_season is not None:
-            targets = normalized[..., : self.num_targets]
+        if self.base_logits is not None:
+            quantiles = quantiles + self._seasonal_average(targets)[..., None]
+        elif self.residual_season is not None:
             base = ops.stack([self._naive(targets, step) for step in range(self.horizon)], axis=1)
             quantiles = quantiles + base[..., None]
+        elif level is not None:
+            quantiles = quantiles + level[..., None]
         if self.highway_dense is not None:
-            recent = normalized[:, -self.highway :, : self.num_targets]
+            recent = relative[:, -self.highway :]
             linear = self.highway_dense(ops.reshape(recent, (-1, self.highway * self.num_targets)))
             quantiles = quantiles + ops.reshape(linear, (-1, self.horizon, self.num_targets, 1))
         return quantiles
@@ -513,6 +577,8 @@ class Forecaster(Task, keras.Model):
                 "calibrated": self.calibrated,
                 "calendar_year": self.calendar_year,
                 "calibration_kind": self.calibration_kind,
+                "window_level": self.window_level,
+                "base_seasons": self.base_seasons,
             }
         )
         return config

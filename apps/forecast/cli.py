@@ -70,6 +70,12 @@ def _shard_windows(ctx, data, options):
               help="Predict the median as a correction of the seasonal naive forecast.")
 @click.option("--highway/--no-highway", default=True, show_default=True,
               help="Direct head: add a linear map of the lookback window of the targets (LSTNet).")
+@click.option("--base-seasons", type=click.IntRange(min=1), default=settings.BASE["base_seasons"],
+              show_default=True, help="Direct head, with --residual: the naive forecast averages the "
+              "profiles of up to this many past seasons (as many as the lookback holds) with learned weights, "
+              "around an exponentially smoothed level; 1 repeats the last season.")
+@click.option("--window-level/--no-window-level", default=settings.BASE["window_level"], show_default=True,
+              help="Direct head: read the history relative to its level in the window (DeepAR, RevIN).")
 @click.option("--calendar/--no-calendar", default=None,
               help="Read time of day, day of week and day of year from the timestamps (default: on "
               "wherever the series has a fixed time step).")

@@ -10,7 +10,7 @@ The other commands live in modules named for them: `evaluation`,
 from pathlib import Path
 
 from apps.forecast.data import BUILTIN_NAMES, DEFAULT_SOURCE, as_list
-from apps.forecast.settings import QUANTILES, TRAINING, WINDOW
+from apps.forecast.settings import BASE, QUANTILES, TRAINING, WINDOW
 from seqcore.errors import SeqcoreError
 from seqcore.registry import FORECAST_HEADS as HEADS
 from seqcore.run_config import backbone_config, check_options, training_config
@@ -22,7 +22,7 @@ BACKBONE_DEFAULTS = {"pooling": "last", "dropout": 0.0}
 #: The forecast options `resolve_config` takes by name (besides the shared backbone and training ones).
 TASK_OPTIONS = ("data", "time_column", "target", "features", "id_column", "season", "future_features", "country",
                 "calendar", "calibrate", "lookback", "horizon", "stride", "head", "quantiles", "residual",
-                "highway", "head_dropout", "backbone")
+                "highway", "window_level", "base_seasons", "head_dropout", "backbone")
 
 
 def parse_quantiles(text):
@@ -71,6 +71,8 @@ def resolve_config(
     quantiles=None,
     residual=True,
     highway=True,
+    window_level=BASE["window_level"],
+    base_seasons=BASE["base_seasons"],
     head_dropout=0.0,
     backbone=DEFAULT_BACKBONE,
     **options,
@@ -142,6 +144,8 @@ def resolve_config(
             "quantiles": parse_quantiles(quantiles),
             "residual": bool(residual),
             "highway": bool(highway),
+            "window_level": bool(window_level),
+            "base_seasons": int(base_seasons),
             "dropout": float(head_dropout),
             # None: calendar features wherever the series has a fixed time step (direct head).
             "calendar": calendar,

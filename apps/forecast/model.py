@@ -49,9 +49,26 @@ def build_forecaster(config, train_rows):
         calibrated=bool(head.get("calibrate")) and len(head["quantiles"]) > 1,
         calendar_year=year,
         calibration_kind=head.get("calibration", "offset"),
+        window_level=bool(head.get("window_level")) and head["kind"] == "direct",
+        base_seasons=_base_seasons(head, window),
     )
     model.adapt(train_rows)
     return model
+
+
+def _base_seasons(head, window):
+    """The seasons the naive forecast averages: as asked, at most as many as the lookback holds.
+
+    Example (a week of half-hours holds seven daily seasons; runs saved before the option had one):
+
+    >>> week = {"lookback": 336, "season": 48}
+    >>> [_base_seasons({"kind": "direct", "residual": True, **asked}, week)
+    ...  for asked in ({"base_seasons": 8}, {"base_seasons": 2}, {})]
+    [7, 2, 1]
+    """
+    if head["kind"] != "direct" or not head["residual"] or window["season"] < 2:
+        return 1
+    return max(1, min(int(head.get("base_seasons", 1)), window["lookback"] // window["season"]))
 
 
 def input_names(model):

@@ -6,6 +6,9 @@ Declared once, here, in a module that imports nothing heavy, so that
 
 #: Window defaults: the `--lookback`, `--horizon` and `--stride` options (steps).
 WINDOW = {"lookback": 336, "horizon": 48, "stride": 2}
+#: The naive forecast the direct head corrects, and how the history is read: the
+#: `--base-seasons` and `--window-level` options (`seqcore.forecaster.Forecaster`).
+BASE = {"base_seasons": 8, "window_level": True}
 #: Default forecast quantiles: the `--quantiles` option (0.5 is always added).
 QUANTILES = (0.1, 0.5, 0.9)
 

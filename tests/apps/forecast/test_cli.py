@@ -106,7 +106,8 @@ def test_train_writes_a_finished_run(trained, data_file):
     assert config["window"] == {"lookback": 24, "horizon": 6, "stride": 2, "season": 24}
     assert config["step"] == "1h" and config["head"]["quantiles"] == [0.1, 0.5, 0.9]
     assert config["backbone"]["units"] == 4 and config["backbone"]["pooling"] == "last"
-    assert config["head"]["highway"] and config["head"]["residual"]
+    assert config["head"]["highway"] and config["head"]["residual"] and config["head"]["window_level"]
+    assert config["head"]["base_seasons"] == 8  # the model averages as many as its lookback holds: one here
     metrics = json.loads((run / "metrics.json").read_text())
     for name in ("model", "naive", "seasonal_naive"):
         assert {"mae", "rmse", "smape", "mase", "coverage"} <= set(metrics["test"][name])

@@ -21,8 +21,12 @@ def test_forecaster_with_future_covariates_and_calendar_matches_keras(tmp_path):
     config = {"columns": ["y", "x"], "num_targets": 1, "num_future": 1, "calendar_step": 3600.0,
               "window": {"lookback": 12, "horizon": 3, "season": 4},
               "backbone": {"cell": "lstm", "units": 4},
-              "head": {"kind": "direct", "quantiles": [0.1, 0.5, 0.9], "dropout": 0.0, "residual": True}}
+              "head": {"kind": "direct", "quantiles": [0.1, 0.5, 0.9], "dropout": 0.0, "residual": True,
+                       "base_seasons": 8, "window_level": True}}
     model = build_forecaster(config, 50 + 10 * np.random.default_rng(0).normal(size=(60, 2)))
+    assert model.base_seasons == 3 and model.window_level  # as many seasons as the lookback holds
+    model.base_logits.assign([[0.5], [-1.0], [0.2]])  # the seasons' weights and the level's smoothing count
+    model.base_smoothing.assign([1.5])
     models, files = tflite_models(model, 12)
     (report,) = write_models(tmp_path, models, files=files)
     assert report.max_abs_difference <= FLOAT_ATOL
